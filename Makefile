@@ -1,0 +1,48 @@
+# The two commands of the README: `make run` (ingest the samples, show the library) and
+# `make test` (every check). Both create/reuse .venv at the repository root by themselves.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLES := data/samples/space_talk.mp4 data/samples/kitchen_cat.mkv data/samples/silent_coins.webm
+export HF_HUB_OFFLINE ?= 1
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export ORT_DISABLE_TELEMETRY ?= 1
+
+.PHONY: install run test lint format samples bench clean-library
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	# torch first, pinned: a bare requirement would pull a multi-GB build.
+	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/heimdex ingest $(SAMPLES)
+	$(BIN)/heimdex videos
+	$(BIN)/heimdex models
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check heimdex_lab tests benchmarks data apps
+	$(BIN)/ruff format --check heimdex_lab tests benchmarks data apps
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix heimdex_lab tests benchmarks data apps
+	$(BIN)/ruff format heimdex_lab tests benchmarks data apps
+
+samples: install
+	$(PY) data/make_samples.py
+
+bench: install
+	$(PY) benchmarks/ingest.py
+
+clean-library:
+	rm -rf data/library

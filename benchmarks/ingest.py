@@ -1,0 +1,98 @@
+"""Ingest speed and memory: wall time per stage, x realtime, peak RSS (DESIGN.md §2, issue 3).
+
+    .venv/bin/python benchmarks/ingest.py [--seconds 60] [--vision off|vit-b-32|both]
+
+Generates a speech video with data/make_samples.py, then ingests it in a fresh process per
+configuration (so peak RSS and model loading are measured honestly). "vit-b-32" builds a
+ViT-B-32 open_clip model with random weights and saves it as a local checkpoint: the same compute
+as the real weights. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from heimdex_lab import Library
+lib = Library.open(sys.argv[1])
+video = Path(sys.argv[2])
+t1 = time.perf_counter()
+(result,) = lib.ingest([video], progress=False)
+t2 = time.perf_counter()
+jobs = {j.stage: (j.finished_at - j.started_at).total_seconds()
+        for j in lib.catalog.jobs(result.video_id)}
+print(json.dumps({"state": result.state, "scenes": result.scenes, "duration_s": result.duration_s,
+                  "import_s": t1 - t0, "ingest_s": t2 - t1, "stages": jobs,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def vit_b_32_checkpoint(folder: Path) -> Path:
+    import open_clip
+    import torch
+
+    model = open_clip.create_model("ViT-B-32", pretrained=None)
+    path = folder / "vit-b-32-random.pt"
+    torch.save({"state_dict": model.state_dict()}, path)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--vision", choices=["off", "vit-b-32", "both"], default="both")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        video = work / f"speech_{int(args.seconds)}s.mp4"
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "data" / "make_samples.py"),
+                "--long",
+                str(args.seconds),
+                "--out",
+                str(video),
+            ],
+            check=True,
+        )
+        configs = {"off": {}, "vit-b-32": {}}
+        if args.vision in ("vit-b-32", "both"):
+            configs["vit-b-32"] = {"HEIMDEX_IMAGE_CHECKPOINT": str(vit_b_32_checkpoint(work))}
+        if args.vision != "both":
+            configs = {args.vision: configs[args.vision]}
+        print(f"machine: {os.cpu_count()} cores; video: {video.name}")
+        for name, env in configs.items():
+            library = work / f"library-{name}"
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(library), str(video)],
+                env={**os.environ, **env},
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            speed = r["duration_s"] / r["ingest_s"]
+            print(
+                f"\nvision {name}: {r['state']}, {r['scenes']} scenes, "
+                f"{r['duration_s']:.1f} s of video in {r['ingest_s']:.2f} s "
+                f"= {speed:.1f}x realtime (import {r['import_s']:.2f} s not counted); "
+                f"peak RSS {r['peak_rss_mb']:.0f} MB"
+            )
+            for stage, seconds in r["stages"].items():
+                print(f"  {stage:18s} {seconds:7.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""Make the sample videos: real photos (scikit-image, matplotlib), espeak-ng speech, known cuts.
+
+Each video is a sequence of shots; a shot shows one photo with a slow zoom (so frames change but
+no false cut appears) while a known sentence is spoken. Cuts fall on exact frame boundaries. The
+ground truth (cut times, sentences with their times, what each shot shows) goes to samples.json.
+
+    python data/make_samples.py                       # the committed samples in data/samples/
+    python data/make_samples.py --long 60 --out X.mp4 # a >= 60 s speech video for benchmarks
+
+Needs ``espeak-ng`` (apt) for speech; PyAV, scikit-image and matplotlib from the dev extras.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+FPS = 25
+AUDIO_RATE = 22_050
+SIZE = (640, 360)
+LEAD_IN_S = 0.5  # silence before each sentence, inside its shot
+TAIL_S = 0.7  # silence after it, before the cut
+
+
+@dataclass(frozen=True)
+class Shot:
+    image: str  # a name from PHOTOS
+    sentence: str | None  # spoken during the shot; None = silence
+    shows: str  # what is visible, for visual queries
+    min_s: float = 3.0
+
+
+@dataclass
+class VideoSpec:
+    name: str
+    shots: list[Shot]
+    audio: bool = True
+    codec: str = "libx264"
+    audio_codec: str = "aac"
+    options: dict[str, str] = field(default_factory=lambda: {"crf": "30", "preset": "medium"})
+
+
+def _photo(name: str) -> Image.Image:
+    import skimage.data
+
+    if name == "grace_hopper":
+        import matplotlib.cbook
+
+        return Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    array = getattr(skimage.data, name)()
+    if array.ndim == 2:
+        array = np.stack([array] * 3, axis=-1)
+    return Image.fromarray(array[..., :3].astype(np.uint8))
+
+
+SAMPLES = [
+    VideoSpec(
+        "space_talk.mp4",
+        [
+            Shot(
+                "rocket",
+                "The rocket launch was delayed because the budget ran out.",
+                "a rocket on a launch pad",
+            ),
+            Shot(
+                "astronaut",
+                "The astronaut described her first flight into orbit.",
+                "an astronaut in an orange suit with a flag",
+            ),
+            Shot(
+                "hubble_deep_field",
+                "Telescopes show galaxies that are billions of years old.",
+                "galaxies in deep space",
+            ),
+        ],
+    ),
+    VideoSpec(
+        "kitchen_cat.mkv",
+        [
+            Shot(
+                "coffee",
+                "Fresh coffee is brewed every morning in the kitchen.",
+                "a cup of coffee on a saucer",
+            ),
+            Shot(
+                "chelsea",
+                "The orange cat sleeps all afternoon on the windowsill.",
+                "an orange tabby cat",
+            ),
+            Shot(
+                "grace_hopper",
+                "Grace Hopper explained how the first compiler worked.",
+                "a portrait of a woman in a naval uniform",
+            ),
+        ],
+    ),
+    VideoSpec(
+        "silent_coins.webm",
+        [
+            Shot("coins", None, "old coins on a dark background", min_s=3.0),
+            Shot("camera", None, "a man with a camera on a tripod", min_s=3.0),
+            Shot("moon", None, "the surface of the moon with craters", min_s=2.0),
+        ],
+        audio=False,
+        codec="libvpx-vp9",
+        options={"crf": "40", "b": "0", "deadline": "realtime", "cpu-used": "8"},
+    ),
+]
+
+# Sentences and photos for long benchmark videos (cycled).
+LONG_SENTENCES = [
+    "The rocket launch was delayed because the budget ran out.",
+    "Engineers checked every valve before the countdown started again.",
+    "The astronaut described her first flight into orbit.",
+    "Fresh coffee is brewed every morning in the kitchen.",
+    "The orange cat sleeps all afternoon on the windowsill.",
+    "Grace Hopper explained how the first compiler worked.",
+    "Telescopes show galaxies that are billions of years old.",
+    "The old coins were found buried near the river bank.",
+    "A photographer set up his camera on a tripod in the park.",
+    "The moon has thousands of craters from ancient impacts.",
+    "The horse galloped across the field at sunset.",
+    "The clock on the wall stopped at midnight.",
+]
+LONG_PHOTOS = [
+    "rocket",
+    "camera",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "grace_hopper",
+    "hubble_deep_field",
+    "coins",
+    "camera",
+    "moon",
+    "horse",
+    "clock",
+]
+
+
+def speak(text: str, workdir: Path) -> np.ndarray:
+    """``text`` spoken by espeak-ng, as int16 mono at AUDIO_RATE."""
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is not installed: apt-get install espeak-ng")
+    out = workdir / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out), text], check=True)
+    with wave.open(str(out)) as wav:
+        rate, raw = wav.getframerate(), wav.readframes(wav.getnframes())
+    samples = np.frombuffer(raw, dtype=np.int16)
+    if rate != AUDIO_RATE:  # linear resample; espeak-ng speaks at 22050 Hz already
+        n = round(len(samples) * AUDIO_RATE / rate)
+        samples = np.interp(np.linspace(0, len(samples) - 1, n), np.arange(len(samples)), samples)
+    return samples.astype(np.int16)
+
+
+def _frame(photo: Image.Image, progress: float) -> np.ndarray:
+    """The photo cover-fitted to SIZE with a slow zoom (1.00 → 1.08 over the shot)."""
+    w, h = SIZE
+    scale = max(w / photo.width, h / photo.height) * (1.0 + 0.08 * progress)
+    resized = photo.resize(
+        (math.ceil(photo.width * scale), math.ceil(photo.height * scale)), Image.Resampling.BILINEAR
+    )
+    left, top = (resized.width - w) // 2, (resized.height - h) // 2
+    return np.asarray(resized.crop((left, top, left + w, top + h)).convert("RGB"))
+
+
+def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
+    """Write one video; return its ground truth."""
+    import av
+
+    with tempfile.TemporaryDirectory() as tmp:
+        speech = [
+            speak(s.sentence, Path(tmp)) if (spec.audio and s.sentence) else None
+            for s in spec.shots
+        ]
+    # Shot lengths in whole frames: long enough for lead-in, sentence and tail.
+    frames_per_shot = []
+    for shot, pcm in zip(spec.shots, speech, strict=True):
+        need = LEAD_IN_S + (len(pcm) / AUDIO_RATE if pcm is not None else 0.0) + TAIL_S
+        frames_per_shot.append(math.ceil(max(need, shot.min_s) * FPS))
+    total_frames = sum(frames_per_shot)
+    audio = np.zeros(math.ceil(total_frames / FPS * AUDIO_RATE), dtype=np.int16)
+    truth_shots, sentences, cuts = [], [], []
+    start_frame = 0
+    for shot, pcm, n in zip(spec.shots, speech, frames_per_shot, strict=True):
+        start, end = start_frame / FPS, (start_frame + n) / FPS
+        if start_frame:
+            cuts.append(round(start, 4))
+        truth_shots.append({"start": start, "end": end, "image": shot.image, "shows": shot.shows})
+        if pcm is not None and shot.sentence:
+            s0 = round((start + LEAD_IN_S) * AUDIO_RATE)
+            audio[s0 : s0 + len(pcm)] = pcm
+            sentences.append(
+                {
+                    "text": shot.sentence,
+                    "start": round(s0 / AUDIO_RATE, 3),
+                    "end": round((s0 + len(pcm)) / AUDIO_RATE, 3),
+                }
+            )
+        start_frame += n
+
+    path = out_dir / spec.name
+    container = av.open(str(path), "w")
+    vstream = container.add_stream(spec.codec, rate=FPS, options=spec.options)
+    vstream.width, vstream.height, vstream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+    astream = None
+    if spec.audio:
+        astream = container.add_stream(spec.audio_codec, rate=AUDIO_RATE, layout="mono")
+    chunk = 1024
+    audio_pos = 0
+    frame_no = 0
+    for shot, n in zip(spec.shots, frames_per_shot, strict=True):
+        photo = _photo(shot.image)
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(_frame(photo, i / max(n - 1, 1)), format="rgb24")
+            frame.pts = frame_no
+            container.mux(vstream.encode(frame))
+            frame_no += 1
+            # Keep audio muxed alongside the video it belongs to.
+            while astream is not None and audio_pos < min(len(audio), frame_no / FPS * AUDIO_RATE):
+                piece = audio[audio_pos : audio_pos + chunk]
+                aframe = av.AudioFrame.from_ndarray(
+                    piece.reshape(1, -1), format="s16", layout="mono"
+                )
+                aframe.sample_rate, aframe.pts = AUDIO_RATE, audio_pos
+                container.mux(astream.encode(aframe))
+                audio_pos += len(piece)
+    container.mux(vstream.encode(None))
+    if astream is not None:
+        container.mux(astream.encode(None))
+    container.close()
+    return {
+        "file": spec.name,
+        "duration_s": total_frames / FPS,
+        "fps": FPS,
+        "size": list(SIZE),
+        "has_audio": spec.audio,
+        "cuts": cuts,
+        "shots": truth_shots,
+        "sentences": sentences,
+    }
+
+
+def long_spec(seconds: float, name: str) -> VideoSpec:
+    """A speech video of at least ``seconds``: one sentence per shot, photos cycled."""
+    shots, total, i = [], 0.0, 0
+    while total < seconds:
+        sentence = LONG_SENTENCES[i % len(LONG_SENTENCES)]
+        shots.append(Shot(LONG_PHOTOS[i % len(LONG_PHOTOS)], sentence, "", min_s=3.0))
+        total += LEAD_IN_S + TAIL_S + 0.065 * len(sentence)  # espeak at 150 wpm ≈ 65 ms/char
+        i += 1
+    return VideoSpec(name, shots)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "samples")
+    parser.add_argument("--long", type=float, default=None, help="seconds of a long speech video")
+    parser.add_argument("--out", type=Path, default=None, help="file name of the long video")
+    args = parser.parse_args()
+    if args.long:
+        out = args.out or Path(f"long_{int(args.long)}s.mp4")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        truth = render(long_spec(args.long, out.name), out.parent)
+        (out.parent / f"{out.stem}.json").write_text(json.dumps(truth, indent=2) + "\n")
+        print(f"{out}: {truth['duration_s']:.1f} s")
+        return
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    truth = [render(spec, args.out_dir) for spec in SAMPLES]
+    (args.out_dir / "samples.json").write_text(
+        json.dumps(
+            {
+                "generator": "data/make_samples.py",
+                "videos": truth,
+                "specs": [asdict(s) | {"shots": [asdict(x) for x in s.shots]} for s in SAMPLES],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    for t in truth:
+        size = (args.out_dir / str(t["file"])).stat().st_size
+        print(f"{t['file']}: {t['duration_s']:.2f} s, {size / 1024:.0f} KiB, cuts {t['cuts']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""The ``heimdex`` command: the contract scripts rely on (DESIGN.md §6).
+
+Machine output is one JSON document on stdout with ``--json``; progress and logs go to stderr.
+Exit 0 = all good, 1 = some inputs rejected or failed, 2 = usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from heimdex_lab.library import Library
+
+app = typer.Typer(
+    name="heimdex",
+    help="Heimdex Lab: ingest videos, then search them by what is said and shown.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+class _State:
+    library: Path | None = None
+    user: str | None = None
+
+
+_state = _State()
+
+
+@app.callback()
+def main(
+    library: Annotated[
+        Path | None,
+        typer.Option(help="Library directory (else $HEIMDEX_LIBRARY, else data/library)."),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Acting user (else $HEIMDEX_USER, else local).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.WARNING,
+        format="heimdex: %(levelname)s: %(message)s",
+    )
+    if not verbose:  # PySceneDetect logs every run at INFO
+        logging.getLogger("pyscenedetect").setLevel(logging.WARNING)
+    _state.library = library
+    _state.user = user
+
+
+def _die(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"heimdex: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _library() -> Iterator[Library]:
+    """Open the library, turning Heimdex errors into a one-line message and an exit code."""
+    from heimdex_lab.errors import HeimdexError, ModelUnavailable, NotFound, UsageError
+    from heimdex_lab.library import Library
+
+    try:
+        with Library.open(_state.library, _state.user) as lib:
+            yield lib
+    except (NotFound, UsageError) as exc:
+        _die(str(exc), 2)
+    except ModelUnavailable as exc:
+        _die(str(exc), 1)
+    except HeimdexError as exc:
+        _die(str(exc), 1)
+
+
+def _emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        human()
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path] | None, typer.Argument(help="Video files to ingest.")] = None,
+    as_json: JsonFlag = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Also finish every unfinished video.")
+    ] = False,
+    executor: Annotated[str, typer.Option(help="Where stages run: local.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
+) -> None:
+    """Validate, transcribe, split into scenes and embed video files."""
+    if not files and not resume:
+        _die("give at least one FILE, or --resume to finish unfinished videos")
+    with _library() as lib:
+        results = lib.ingest(files or [], executor=executor)
+        if resume:
+            seen = {r.video_id for r in results}
+            results += [r for r in lib.resume() if r.video_id not in seen]
+    rows = [asdict(r) for r in results]
+
+    def human() -> None:
+        for r in results:
+            if r.state == "ready":
+                note = " (already in the library)" if r.duplicate else ""
+                typer.echo(f"ready     {r.video_id}  {r.scenes:3d} scenes  {r.file}{note}")
+            else:
+                typer.echo(f"{r.state:9s} {r.error}")
+
+    _emit(rows, as_json, human)
+    if any(r.state != "ready" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def videos(as_json: JsonFlag = False) -> None:
+    """List this user's videos with state and progress."""
+    with _library() as lib:
+        frame = lib.videos()
+    _emit(frame.to_dicts(), as_json, lambda: typer.echo(_table(frame.drop("error"))))
+
+
+@app.command()
+def scenes(video_id: str, as_json: JsonFlag = False) -> None:
+    """List one video's scenes in time order."""
+    with _library() as lib:
+        frame = lib.scenes(video_id)
+    _emit(
+        frame.to_dicts(),
+        as_json,
+        lambda: typer.echo(_table(frame.select("scene_id", "start", "end", "text"))),
+    )
+
+
+@app.command()
+def models(as_json: JsonFlag = False) -> None:
+    """Each configured model: where it was found, or why not and how to fix it."""
+    with _library() as lib:
+        statuses = lib.models()
+
+    def human() -> None:
+        for s in statuses:
+            where = s.location if s.available else f"UNAVAILABLE: {s.reason}"
+            typer.echo(f"{s.job:7s} {s.name}: {where}")
+
+    _emit([asdict(s) for s in statuses], as_json, human)
+
+
+@app.command()
+def reindex(
+    stage: Annotated[str, typer.Option(help="What to recompute: image or text.")] = "image",
+    video: Annotated[str | None, typer.Option("--video", help="Only this video.")] = None,
+) -> None:
+    """Recompute vectors of ready videos (e.g. image vectors once a CLIP model is available)."""
+    with _library() as lib:
+        done = lib.reindex(stage, video)
+    typer.echo(f"reindexed {stage} vectors of {done} video(s)")
+
+
+def _table(frame: Any) -> str:
+    import polars as pl
+
+    with pl.Config(tbl_rows=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
+        return str(frame)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,74 @@
+"""Settings: the one home of every model name, threshold and limit (env prefix ``HEIMDEX_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GIB = 1024**3
+
+
+class Settings(BaseSettings):
+    """Everything a run can be tuned by; recorded with every job and experiment."""
+
+    model_config = SettingsConfigDict(env_prefix="HEIMDEX_", extra="ignore")
+
+    # Where and as whom.
+    library: Path = Path("data/library")
+    user: str = "local"
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: <library>/catalog.sqlite"
+    )
+
+    # Validation limits (DESIGN.md §7).
+    max_upload_bytes: int = 1 * GIB
+    max_duration_s: float = 4 * 3600.0
+
+    # Speech.
+    whisper_model: str = "tiny.en"
+    whisper_compute_type: str = "int8"
+    whisper_beam_size: int = 5
+    whisper_vad: bool = True
+    cpu_threads: int = 2
+
+    # Scenes.
+    scene_detector: Literal["content", "adaptive"] = "content"
+    scene_threshold: float = 27.0
+    min_scene_s: float = 1.0
+    max_scene_s: float = 30.0
+
+    # Keyframes: the middle frame always, one more per `keyframe_every_s` up to `max_keyframes`.
+    max_keyframes: int = 3
+    keyframe_every_s: float = 10.0
+    keyframe_max_side: int = 640
+    keyframe_jpeg_quality: int = 85
+
+    # Embeddings.
+    text_model: str = "all-MiniLM-L6-v2"
+    image_model: str = "ViT-B-32"
+    image_pretrained: str = "laion2b_s34b_b79k"
+    image_checkpoint: Path | None = Field(
+        default=None, description="local open_clip checkpoint; overrides image_pretrained"
+    )
+    image_model_config: Path | None = Field(
+        default=None, description="open_clip model config JSON for an architecture not built in"
+    )
+    embed_batch_size: int = 32
+
+    @property
+    def catalog_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.library / 'catalog.sqlite').resolve()}"
+
+    def models_used(self) -> dict[str, str]:
+        """The model choices recorded with every job."""
+        image = str(self.image_checkpoint) if self.image_checkpoint else self.image_pretrained
+        return {
+            "speech": self.whisper_model,
+            "text": self.text_model,
+            "image": f"{self.image_model}:{image}",
+        }

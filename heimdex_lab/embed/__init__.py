@@ -1,0 +1,1 @@
+"""Models by name: where each one lives, loaded lazily once per process."""

@@ -1,0 +1,37 @@
+"""Exceptions raised by Heimdex Lab; every message says what failed and what to do about it."""
+
+from __future__ import annotations
+
+
+class HeimdexError(Exception):
+    """Base class of every error Heimdex raises on purpose."""
+
+
+class InvalidVideo(HeimdexError):
+    """A file was rejected at validation; nothing of it was stored."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ModelUnavailable(HeimdexError):
+    """A configured model cannot be loaded on this machine."""
+
+
+class NotFound(HeimdexError):
+    """An id (video, scene, person) that does not exist for this user."""
+
+
+class StageFailed(HeimdexError):
+    """An accepted video failed in one ingest stage; it can be retried."""
+
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.stage = stage
+        self.reason = reason
+
+
+class UsageError(HeimdexError):
+    """The caller asked for something that cannot be done as asked (bad flag, empty query)."""

@@ -1,0 +1,329 @@
+"""The ingest runner: validation, the stage state machine, progress, resume (DESIGN.md §2).
+
+Stages are functions of typed inputs; this module owns state and storage. Each stage first drops
+its own partial output, then commits its new output and the next state in one transaction, so a
+crash at any moment resumes at the first unfinished stage without duplicating a scene or vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from heimdex_lab.config import Settings
+from heimdex_lab.errors import HeimdexError, InvalidVideo, ModelUnavailable
+from heimdex_lab.ingest import scene_text
+from heimdex_lab.ingest.keyframes import extract_keyframes
+from heimdex_lab.ingest.scenes import detect_scenes
+from heimdex_lab.ingest.transcript import transcribe
+from heimdex_lab.media.decode import decode_audio
+from heimdex_lab.media.probe import probe
+from heimdex_lab.store.catalog import Catalog, VideoRow
+from heimdex_lab.store.media import MediaStore, sha256_file
+from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT, VectorStore
+from heimdex_lab.types import IngestResult, Scene, VideoState
+
+log = logging.getLogger(__name__)
+
+STAGES: tuple[VideoState, ...] = (
+    VideoState.TRANSCRIBING,
+    VideoState.DETECTING_SCENES,
+    VideoState.KEYFRAMES,
+    VideoState.EMBEDDING,
+)
+
+# (video label, stage, fraction of that stage done)
+ProgressFn = Callable[[str, str, float], None]
+
+# Progress is written to the catalog at most this often, so watchers see it move.
+_PROGRESS_WRITE_S = 0.5
+
+
+def video_id_for(owner: str, sha256: str) -> str:
+    """Same bytes and owner → same id, so a re-ingest finds the video it already has."""
+    return hashlib.sha256(f"{owner}\n{sha256}".encode()).hexdigest()[:16]
+
+
+class Pipeline:
+    """Ingests files for one owner into one library."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        vectors: Callable[[], VectorStore],
+        media: MediaStore,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.settings = settings
+        self.owner = settings.user
+        self.catalog = catalog
+        self._vectors = vectors
+        self.media = media
+        self.progress = progress
+        self._image_checked = False
+        self._image_model: object | None = None
+
+    # Entry points ---------------------------------------------------------------------------
+
+    def ingest(self, path: Path) -> IngestResult:
+        """Validate, store and process one file; never raises for a bad or failing file."""
+        filename = str(path)
+        try:
+            info = probe(path, self.settings)
+            sha = sha256_file(path)
+        except InvalidVideo as exc:
+            row = self.catalog.add_rejected(
+                uuid.uuid4().hex[:16], self.owner, path.name, exc.reason
+            )
+            log.warning("rejected %s", exc)
+            return self._result(row, filename, error=str(exc))
+        except OSError as exc:
+            reason = f"cannot read the file: {exc.strerror or exc}"
+            row = self.catalog.add_rejected(
+                uuid.uuid4().hex[:16], self.owner, path.name or filename, reason
+            )
+            return self._result(row, filename, error=f"{filename}: {reason}")
+        existing = self.catalog.find_by_sha(self.owner, sha)
+        if existing is not None:
+            if existing.state == VideoState.READY:
+                return self._result(existing, filename, duplicate=True)
+            return self.run(existing.id, filename, duplicate=True)
+        video_id = video_id_for(self.owner, sha)
+        media_name = self.media.put(path, sha, info.container)
+        try:
+            self.catalog.add_accepted(video_id, self.owner, path.name, sha, info, media_name)
+        except IntegrityError:
+            if self.catalog.find_by_sha(self.owner, sha) is None:
+                raise
+            # Another process added the same bytes a moment ago: continue that video.
+            return self.run(video_id, filename, duplicate=True)
+        return self.run(video_id, filename)
+
+    def run(self, video_id: str, file: str | None = None, duplicate: bool = False) -> IngestResult:
+        """Run the remaining stages of an accepted video, from its first unfinished stage."""
+        row = self.catalog.video(self.owner, video_id)
+        label = file or row.filename
+        first = VideoState(
+            (row.stage or row.state) if row.state == VideoState.FAILED else row.state
+        )
+        if first == VideoState.READY:
+            return self._result(row, label, duplicate=duplicate)
+        for stage in STAGES[STAGES.index(first) :]:
+            self.catalog.set_stage(video_id, stage)
+            self._report(label, stage, 0.0)
+            try:
+                self._run_stage(stage, row, label)
+            except HeimdexError as exc:
+                return self._fail(row, label, stage, str(exc), duplicate)
+            except Exception as exc:  # a bug or a library failure: record it, keep the batch going
+                log.exception("%s failed in %s", label, stage)
+                return self._fail(row, label, stage, f"{type(exc).__name__}: {exc}", duplicate)
+        self._report(label, VideoState.READY, 1.0)
+        return self._result(self.catalog.video(self.owner, video_id), label, duplicate=duplicate)
+
+    # Stages ---------------------------------------------------------------------------------
+
+    def _run_stage(self, stage: VideoState, row: VideoRow, label: str) -> None:
+        on_progress = self._progress_writer(row.id, label, stage)
+        if stage == VideoState.TRANSCRIBING:
+            self._transcribe(row, on_progress)
+        elif stage == VideoState.DETECTING_SCENES:
+            self._detect_scenes(row, on_progress)
+        elif stage == VideoState.KEYFRAMES:
+            self._keyframes(row, on_progress)
+        elif stage == VideoState.EMBEDDING:
+            self._embed(row, on_progress)
+
+    def _transcribe(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+        path = self.media.path(row.media_name or "")
+        audio = decode_audio(path) if row.has_audio else None
+        segments = transcribe(audio, self.settings, on_progress) if audio is not None else []
+        self.catalog.commit_stage(
+            row.id,
+            VideoState.TRANSCRIBING,
+            VideoState.DETECTING_SCENES,
+            lambda s: self.catalog.replace_segments(s, row.id, segments),
+            models={"speech": self.settings.whisper_model},
+        )
+
+    def _detect_scenes(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+        spans = detect_scenes(self.media.path(row.media_name or ""), self.settings, on_progress)
+        words = scene_text.all_words(self.catalog.segments(row.id))
+        scenes = [
+            Scene(
+                scene_id=f"{row.id}:{no}",
+                video_id=row.id,
+                no=no,
+                start=round(span.start, 4),
+                end=round(span.end, 4),
+                text=scene_text.join_words(scene_text.words_in(words, span)),
+            )
+            for no, span in enumerate(spans)
+        ]
+        self.catalog.commit_stage(
+            row.id,
+            VideoState.DETECTING_SCENES,
+            VideoState.KEYFRAMES,
+            lambda s: self.catalog.replace_scenes(s, self.owner, row.id, scenes),
+            models={
+                "detector": self.settings.scene_detector,
+                "max_scene_s": self.settings.max_scene_s,
+            },
+        )
+
+    def _keyframes(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+        out_dir = self.media.keyframe_dir(row.id)
+        shutil.rmtree(out_dir, ignore_errors=True)  # partial files of an interrupted run
+        keyframes = extract_keyframes(
+            self.media.path(row.media_name or ""),
+            self.catalog.scenes(self.owner, row.id),
+            out_dir,
+            self.settings.library,
+            self.settings,
+            on_progress,
+        )
+        self.catalog.commit_stage(
+            row.id,
+            VideoState.KEYFRAMES,
+            VideoState.EMBEDDING,
+            lambda s: self.catalog.set_keyframes(s, keyframes),
+        )
+
+    def _embed(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+        scenes = self.catalog.scenes(self.owner, row.id)
+        models = {"text": self.settings.text_model}
+        self.embed_text(row.id, scenes)
+        on_progress(0.5)
+        vision = self.embed_images(row.id, scenes)
+        if vision:
+            models["image"] = self.settings.models_used()["image"]
+        self.catalog.commit_stage(
+            row.id,
+            VideoState.EMBEDDING,
+            VideoState.READY,
+            lambda s: None,
+            models=models,
+            vision=vision,
+        )
+
+    # Embedding (also used by reindex) -------------------------------------------------------
+
+    def embed_text(self, video_id: str, scenes: list[Scene]) -> int:
+        """One vector per sentence of scene text; returns how many were stored."""
+        from heimdex_lab.embed.text import text_embedder
+
+        embedder = text_embedder(self.settings.text_model, self.settings.embed_batch_size)
+        ids, texts, metas = [], [], []
+        for scene in scenes:
+            for k, sentence in enumerate(scene_text.sentences(scene.text)):
+                ids.append(f"{scene.scene_id}:{k}")
+                texts.append(sentence)
+                metas.append(self._meta(scene, sentence=k))
+        vectors = embedder.embed(texts)
+        self._vectors().replace_video(
+            SCENE_TEXT, embedder.name, video_id, ids, vectors, metas, dim=embedder.dim
+        )
+        return len(ids)
+
+    def embed_images(self, video_id: str, scenes: list[Scene]) -> bool:
+        """CLIP vectors for every keyframe; False (vision off for this video) without a model."""
+        from PIL import Image
+
+        model = self.image_model()
+        if model is None:
+            return False
+        from heimdex_lab.embed.image import ImageEmbedder
+
+        assert isinstance(model, ImageEmbedder)
+        ids, images, metas = [], [], []
+        for scene in scenes:
+            for k, rel in enumerate(scene.keyframes):
+                ids.append(f"{scene.scene_id}:{k}")
+                with Image.open(self.settings.library / rel) as im:
+                    images.append(im.convert("RGB"))
+                metas.append(self._meta(scene, keyframe=rel))
+        vectors = model.embed_images(images)
+        self._vectors().replace_video(
+            SCENE_IMAGE, model.collection_model, video_id, ids, vectors, metas, dim=model.dim
+        )
+        return True
+
+    def image_model(self) -> object | None:
+        """The image model, or None with ONE warning per pipeline when it is not available."""
+        if not self._image_checked:
+            self._image_checked = True
+            from heimdex_lab.embed.image import image_embedder
+
+            try:
+                self._image_model = image_embedder(self.settings)
+            except ModelUnavailable as exc:
+                log.warning(
+                    "visual search is off: %s. Keyframes are kept; run "
+                    "`heimdex reindex --stage image` once the model is available.",
+                    exc,
+                )
+        return self._image_model
+
+    def _meta(self, scene: Scene, **extra: object) -> dict[str, object]:
+        return {
+            "scene_id": scene.scene_id,
+            "video_id": scene.video_id,
+            "owner": self.owner,
+            "start": scene.start,
+            "end": scene.end,
+            **extra,
+        }
+
+    # Reporting ------------------------------------------------------------------------------
+
+    def _progress_writer(self, video_id: str, label: str, stage: str) -> Callable[[float], None]:
+        last_write = [0.0]
+
+        def on_progress(fraction: float) -> None:
+            self._report(label, stage, fraction)
+            now = time.monotonic()
+            if now - last_write[0] >= _PROGRESS_WRITE_S:
+                last_write[0] = now
+                self.catalog.set_progress(video_id, stage, fraction)
+
+        return on_progress
+
+    def _report(self, label: str, stage: str, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(label, stage, fraction)
+
+    def _fail(
+        self, row: VideoRow, label: str, stage: str, reason: str, duplicate: bool
+    ) -> IngestResult:
+        self.catalog.set_failed(row.id, stage, reason)
+        log.error("%s failed in stage %s: %s", label, stage, reason)
+        return self._result(self.catalog.video(self.owner, row.id), label, duplicate=duplicate)
+
+    def _result(
+        self, row: VideoRow, file: str, duplicate: bool = False, error: str | None = None
+    ) -> IngestResult:
+        scenes = (
+            len(self.catalog.scenes(self.owner, row.id)) if row.state == VideoState.READY else 0
+        )
+        if error is None and row.error:
+            error = (
+                f"{file}: {row.stage}: {row.error}" if row.state == VideoState.FAILED else row.error
+            )
+        return IngestResult(
+            file=file,
+            video_id=row.id,
+            state=row.state,
+            stage=row.stage,
+            duration_s=row.duration_s,
+            scenes=scenes,
+            duplicate=duplicate,
+            error=error,
+        )

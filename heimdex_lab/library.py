@@ -1,0 +1,229 @@
+"""The public façade: one library directory, one user; everything else is built on this."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from heimdex_lab.config import Settings
+from heimdex_lab.errors import UsageError
+from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
+from heimdex_lab.store.catalog import Catalog
+from heimdex_lab.store.media import MediaStore
+from heimdex_lab.types import IngestResult, ModelStatus, VideoState
+
+if TYPE_CHECKING:
+    from heimdex_lab.store.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+EXECUTORS = ("local",)
+REINDEX_STAGES = ("text", "image")
+
+
+class TqdmProgress:
+    """One progress bar per video (tqdm.auto: a widget in Jupyter, stderr in a terminal)."""
+
+    def __init__(self) -> None:
+        self._bars: dict[str, Any] = {}
+
+    def __call__(self, label: str, stage: str, fraction: float) -> None:
+        from tqdm.auto import tqdm
+
+        bar = self._bars.get(label)
+        if bar is None:
+            bar = tqdm(
+                total=len(STAGES),
+                desc=Path(label).name,
+                unit="stage",
+                leave=True,
+                disable=None,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}",
+            )
+            self._bars[label] = bar
+        done = (
+            len(STAGES) if stage == VideoState.READY else STAGES.index(VideoState(stage)) + fraction
+        )
+        bar.n = round(done, 3)
+        bar.set_postfix_str(stage, refresh=True)
+        if stage == VideoState.READY:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
+
+
+class Library:
+    """A video library: ``Library.open("data/library").ingest(paths)``, then query it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.path = settings.library
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(settings.catalog_url)
+        self.media = MediaStore(self.path)
+        self._vectors: VectorStore | None = None
+
+    @classmethod
+    def open(
+        cls, path: str | Path | None = None, user: str | None = None, **settings: Any
+    ) -> Library:
+        """Open (creating if missing) the library at ``path`` as ``user``; other keyword
+        arguments override settings (``whisper_model=...``, ``image_checkpoint=...``)."""
+        values = dict(settings)
+        if path is not None:
+            values["library"] = Path(path)
+        if user is not None:
+            values["user"] = user
+        return cls(Settings(**values))
+
+    @property
+    def user(self) -> str:
+        return self.settings.user
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            from heimdex_lab.store.vectors import VectorStore
+
+            self._vectors = VectorStore(self.path / "vectors")
+        return self._vectors
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _pipeline(self, progress: ProgressFn | None) -> Pipeline:
+        return Pipeline(self.settings, self.catalog, lambda: self.vectors, self.media, progress)
+
+    # Ingest --------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path] | str | Path,
+        executor: str = "local",
+        progress: bool | ProgressFn = True,
+    ) -> list[IngestResult]:
+        """Ingest files; one result per path, in order. A bad file never stops the batch."""
+        if executor not in EXECUTORS:
+            raise UsageError(f"unknown executor {executor!r} (available: {', '.join(EXECUTORS)})")
+        if isinstance(paths, str | Path):
+            paths = [paths]
+        reporter = TqdmProgress() if progress is True else (progress or None)
+        pipeline = self._pipeline(reporter)
+        try:
+            return [pipeline.ingest(Path(p)) for p in paths]
+        finally:
+            if isinstance(reporter, TqdmProgress):
+                reporter.close()
+
+    def resume(self, progress: bool | ProgressFn = True) -> list[IngestResult]:
+        """Finish every unfinished video (interrupted or failed) of this user."""
+        reporter = TqdmProgress() if progress is True else (progress or None)
+        pipeline = self._pipeline(reporter)
+        try:
+            return [pipeline.run(v.id, v.filename) for v in self.catalog.unfinished(self.user)]
+        finally:
+            if isinstance(reporter, TqdmProgress):
+                reporter.close()
+
+    def reindex(self, stage: str = "image", video_id: str | None = None) -> int:
+        """Recompute ``stage`` vectors ("text" or "image") of ready videos; returns videos done."""
+        if stage not in REINDEX_STAGES:
+            raise UsageError(f"unknown stage {stage!r} (choose from: {', '.join(REINDEX_STAGES)})")
+        rows = (
+            [self.catalog.video(self.user, video_id)]
+            if video_id
+            else self.catalog.videos(self.user)
+        )
+        rows = [r for r in rows if r.state == VideoState.READY]
+        pipeline = self._pipeline(None)
+        if stage == "image":
+            from heimdex_lab.embed.image import image_embedder
+
+            image_embedder(self.settings)  # raises ModelUnavailable with the fix
+        for row in rows:
+            scenes = self.catalog.scenes(self.user, row.id)
+            if stage == "text":
+                pipeline.embed_text(row.id, scenes)
+            else:
+                pipeline.embed_images(row.id, scenes)
+                self.catalog.set_vision(row.id, True)
+        return len(rows)
+
+    # Queries -------------------------------------------------------------------------------
+
+    def videos(self) -> pl.DataFrame:
+        """Every video of this user, oldest first (rejected files included, with the reason)."""
+        counts = self.catalog.scene_counts(self.user)
+        progress = self.catalog.progress(self.user)
+        rows = [
+            {
+                "video_id": v.id,
+                "filename": v.filename,
+                "state": v.state,
+                "stage": v.stage,
+                "progress": 1.0
+                if v.state == VideoState.READY
+                else round(progress.get(v.id, 0.0), 3),
+                "duration_s": v.duration_s,
+                "scenes": counts.get(v.id, 0),
+                "error": v.error,
+            }
+            for v in self.catalog.videos(self.user)
+        ]
+        return pl.DataFrame(rows, schema=VIDEO_SCHEMA)
+
+    def scenes(self, video_id: str) -> pl.DataFrame:
+        """The scenes of one video in time order."""
+        self.catalog.video(self.user, video_id)  # NotFound for unknown or another user's id
+        rows = [
+            {
+                "scene_id": s.scene_id,
+                "no": s.no,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "people": list(s.people),
+                "keyframes": list(s.keyframes),
+            }
+            for s in self.catalog.scenes(self.user, video_id)
+        ]
+        return pl.DataFrame(rows, schema=SCENE_SCHEMA)
+
+    def models(self) -> list[ModelStatus]:
+        from heimdex_lab.embed.registry import model_statuses
+
+        return model_statuses(self.settings)
+
+
+VIDEO_SCHEMA: dict[str, Any] = {
+    "video_id": pl.String,
+    "filename": pl.String,
+    "state": pl.String,
+    "stage": pl.String,
+    "progress": pl.Float64,
+    "duration_s": pl.Float64,
+    "scenes": pl.Int64,
+    "error": pl.String,
+}
+SCENE_SCHEMA: dict[str, Any] = {
+    "scene_id": pl.String,
+    "no": pl.Int64,
+    "start": pl.Float64,
+    "end": pl.Float64,
+    "text": pl.String,
+    "people": pl.List(pl.String),
+    "keyframes": pl.List(pl.String),
+}

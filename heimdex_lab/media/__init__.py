@@ -1,0 +1,1 @@
+"""Reading video files: validation by probing the bytes, and decoding frames and audio."""

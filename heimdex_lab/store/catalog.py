@@ -1,0 +1,399 @@
+"""The catalog: videos, jobs, transcript segments and scenes in one SQLAlchemy database.
+
+SQLite (WAL) is the embedded default; any SQLAlchemy URL works. Each ingest stage writes its
+output and moves the video's state in ONE transaction (`commit_stage`), so an interrupted ingest
+resumes at the first unfinished stage and never sees half a stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from heimdex_lab.errors import NotFound
+from heimdex_lab.types import Scene, Segment, VideoInfo, VideoState, Word
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+
+
+class VideoRow(Base):
+    __tablename__ = "videos"
+    __table_args__ = (UniqueConstraint("owner", "sha256", name="uq_videos_owner_sha256"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    container: Mapped[str | None] = mapped_column(String(16))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    fps: Mapped[float | None] = mapped_column(Float)
+    has_audio: Mapped[bool | None] = mapped_column(Boolean)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    media_name: Mapped[str | None] = mapped_column(String(128))
+    vision: Mapped[bool | None] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    stage: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class JobRow(Base):
+    """One row per video and stage: progress within the stage, timing, models used."""
+
+    __tablename__ = "jobs"
+    video_id: Mapped[str] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    models: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    no: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[list[list[Any]]] = mapped_column(JSON)  # [[start, end, word], ...]
+
+
+class SceneRow(Base):
+    __tablename__ = "scenes"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    no: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text, default="")
+    keyframes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def segment_from_row(row: SegmentRow) -> Segment:
+    return Segment(
+        start=row.start,
+        end=row.end,
+        text=row.text,
+        words=tuple(Word(float(s), float(e), str(w)) for s, e, w in row.words),
+    )
+
+
+def scene_from_row(row: SceneRow) -> Scene:
+    return Scene(
+        scene_id=row.id,
+        video_id=row.video_id,
+        no=row.no,
+        start=row.start,
+        end=row.end,
+        text=row.text,
+        keyframes=tuple(row.keyframes or ()),
+    )
+
+
+class Catalog:
+    """Typed access to the catalog database; every query is scoped by owner where ids come in."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        Base.metadata.create_all(self.engine)
+        if self.is_sqlite:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "CREATE VIRTUAL TABLE IF NOT EXISTS scene_fts USING fts5("
+                        "scene_id UNINDEXED, video_id UNINDEXED, owner UNINDEXED, text, "
+                        "tokenize='porter unicode61')"
+                    )
+                )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any exception."""
+        with self._sessions.begin() as s:
+            yield s
+
+    # Videos --------------------------------------------------------------------------------
+
+    def find_by_sha(self, owner: str, sha256: str) -> VideoRow | None:
+        with self.session() as s:
+            return s.scalar(
+                select(VideoRow).where(VideoRow.owner == owner, VideoRow.sha256 == sha256)
+            )
+
+    def video(self, owner: str, video_id: str) -> VideoRow:
+        with self.session() as s:
+            row = s.scalar(select(VideoRow).where(VideoRow.id == video_id, VideoRow.owner == owner))
+        if row is None:
+            raise NotFound(f"no video with id {video_id!r}")
+        return row
+
+    def add_rejected(self, video_id: str, owner: str, filename: str, reason: str) -> VideoRow:
+        row = VideoRow(
+            id=video_id,
+            owner=owner,
+            filename=filename,
+            state=VideoState.REJECTED,
+            stage=VideoState.VALIDATING,
+            error=reason,
+        )
+        with self.session() as s:
+            s.add(row)
+        return row
+
+    def add_accepted(
+        self,
+        video_id: str,
+        owner: str,
+        filename: str,
+        sha256: str,
+        info: VideoInfo,
+        media_name: str,
+    ) -> VideoRow:
+        """Record a validated video whose media is already stored; next stage: transcribing."""
+        row = VideoRow(
+            id=video_id,
+            owner=owner,
+            filename=filename,
+            sha256=sha256,
+            container=info.container,
+            duration_s=info.duration_s,
+            width=info.width,
+            height=info.height,
+            fps=info.fps,
+            has_audio=info.has_audio,
+            size_bytes=info.size_bytes,
+            media_name=media_name,
+            state=VideoState.TRANSCRIBING,
+            stage=VideoState.TRANSCRIBING,
+        )
+        with self.session() as s:
+            s.add(row)
+            s.flush()  # the video row first: jobs reference it
+            s.add(
+                JobRow(
+                    video_id=video_id,
+                    stage=VideoState.VALIDATING,
+                    progress=1.0,
+                    started_at=_now(),
+                    finished_at=_now(),
+                )
+            )
+        return row
+
+    def videos(self, owner: str) -> list[VideoRow]:
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(VideoRow).where(VideoRow.owner == owner).order_by(VideoRow.created_at)
+                )
+            )
+
+    def unfinished(self, owner: str) -> list[VideoRow]:
+        done = (VideoState.READY, VideoState.REJECTED)
+        return [v for v in self.videos(owner) if v.state not in done]
+
+    def set_failed(self, video_id: str, stage: str, error: str) -> None:
+        with self.session() as s:
+            s.execute(
+                update(VideoRow)
+                .where(VideoRow.id == video_id)
+                .values(state=VideoState.FAILED, stage=stage, error=error)
+            )
+
+    def set_stage(self, video_id: str, stage: str) -> None:
+        """Mark ``stage`` as running (state = stage), clearing any earlier failure."""
+        with self.session() as s:
+            s.execute(
+                update(VideoRow)
+                .where(VideoRow.id == video_id)
+                .values(state=stage, stage=stage, error=None)
+            )
+            job = s.get(JobRow, (video_id, stage))
+            if job is None:
+                s.add(JobRow(video_id=video_id, stage=stage, progress=0.0, started_at=_now()))
+            else:
+                job.progress, job.started_at, job.finished_at = 0.0, _now(), None
+
+    def set_vision(self, video_id: str, vision: bool) -> None:
+        with self.session() as s:
+            s.execute(update(VideoRow).where(VideoRow.id == video_id).values(vision=vision))
+
+    def set_progress(self, video_id: str, stage: str, fraction: float) -> None:
+        with self.session() as s:
+            s.execute(
+                update(JobRow)
+                .where(JobRow.video_id == video_id, JobRow.stage == stage)
+                .values(progress=min(max(fraction, 0.0), 1.0))
+            )
+
+    def commit_stage(
+        self,
+        video_id: str,
+        stage: str,
+        next_state: str,
+        write: Callable[[Session], None],
+        models: dict[str, Any] | None = None,
+        **video_values: Any,
+    ) -> None:
+        """Write a stage's output and move the video to ``next_state`` in one transaction."""
+        with self.session() as s:
+            write(s)
+            s.execute(
+                update(VideoRow)
+                .where(VideoRow.id == video_id)
+                .values(state=next_state, stage=next_state, error=None, **video_values)
+            )
+            s.execute(
+                update(JobRow)
+                .where(JobRow.video_id == video_id, JobRow.stage == stage)
+                .values(progress=1.0, finished_at=_now(), models=models)
+            )
+
+    def jobs(self, video_id: str) -> list[JobRow]:
+        with self.session() as s:
+            return list(s.scalars(select(JobRow).where(JobRow.video_id == video_id)))
+
+    def progress(self, owner: str) -> dict[str, float]:
+        """Fraction done of each video's current stage."""
+        with self.session() as s:
+            rows = s.execute(
+                select(JobRow.video_id, JobRow.progress)
+                .join(VideoRow, (VideoRow.id == JobRow.video_id) & (VideoRow.stage == JobRow.stage))
+                .where(VideoRow.owner == owner)
+            )
+            return {vid: p for vid, p in rows}
+
+    # Stage outputs ---------------------------------------------------------------------------
+
+    @staticmethod
+    def replace_segments(s: Session, video_id: str, segments: Sequence[Segment]) -> None:
+        s.execute(delete(SegmentRow).where(SegmentRow.video_id == video_id))
+        s.add_all(
+            SegmentRow(
+                id=f"{video_id}:{n}",
+                video_id=video_id,
+                no=n,
+                start=seg.start,
+                end=seg.end,
+                text=seg.text,
+                words=[[w.start, w.end, w.text] for w in seg.words],
+            )
+            for n, seg in enumerate(segments)
+        )
+
+    def replace_scenes(
+        self, s: Session, owner: str, video_id: str, scenes: Sequence[Scene]
+    ) -> None:
+        s.execute(delete(SceneRow).where(SceneRow.video_id == video_id))
+        s.add_all(
+            SceneRow(
+                id=sc.scene_id,
+                video_id=video_id,
+                owner=owner,
+                no=sc.no,
+                start=sc.start,
+                end=sc.end,
+                text=sc.text,
+                keyframes=list(sc.keyframes),
+            )
+            for sc in scenes
+        )
+        if self.is_sqlite:
+            s.execute(text("DELETE FROM scene_fts WHERE video_id = :v"), {"v": video_id})
+            if scenes:
+                s.execute(
+                    text(
+                        "INSERT INTO scene_fts(scene_id, video_id, owner, text) "
+                        "VALUES (:id, :v, :o, :t)"
+                    ),
+                    [{"id": sc.scene_id, "v": video_id, "o": owner, "t": sc.text} for sc in scenes],
+                )
+
+    @staticmethod
+    def set_keyframes(s: Session, keyframes: dict[str, list[str]]) -> None:
+        for scene_id, files in keyframes.items():
+            s.execute(update(SceneRow).where(SceneRow.id == scene_id).values(keyframes=files))
+
+    def segments(self, video_id: str) -> list[Segment]:
+        with self.session() as s:
+            rows = s.scalars(
+                select(SegmentRow).where(SegmentRow.video_id == video_id).order_by(SegmentRow.no)
+            )
+            return [segment_from_row(r) for r in rows]
+
+    def scenes(self, owner: str, video_id: str) -> list[Scene]:
+        with self.session() as s:
+            rows = s.scalars(
+                select(SceneRow)
+                .where(SceneRow.video_id == video_id, SceneRow.owner == owner)
+                .order_by(SceneRow.no)
+            )
+            return [scene_from_row(r) for r in rows]
+
+    def scene_counts(self, owner: str) -> dict[str, int]:
+        with self.session() as s:
+            rows = s.execute(
+                select(SceneRow.video_id, func.count())
+                .where(SceneRow.owner == owner)
+                .group_by(SceneRow.video_id)
+            )
+            return {vid: n for vid, n in rows}
