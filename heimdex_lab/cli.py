@@ -144,6 +144,71 @@ def scenes(video_id: str, as_json: JsonFlag = False) -> None:
 
 
 @app.command()
+def scene(scene_id: str, as_json: JsonFlag = False) -> None:
+    """One scene: text, keyframes, neighbouring scenes and the video's full transcript."""
+    with _library() as lib:
+        detail = lib.scene(scene_id)
+
+    def human() -> None:
+        typer.echo(f"{detail['filename']}  {detail['start']:.2f}-{detail['end']:.2f} s")
+        typer.echo(detail["text"] or "(no speech)")
+        typer.echo(f"neighbours: {', '.join(detail['neighbours'])}")
+
+    _emit(detail, as_json, human)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in words.")] = "",
+    k: Annotated[int, typer.Option("-k", help="Results per page.")] = 10,
+    page: Annotated[int, typer.Option(help="Page number, from 1.")] = 1,
+    mode: Annotated[str, typer.Option(help="hybrid, text, keyword or visual.")] = "hybrid",
+    person: Annotated[
+        list[str] | None, typer.Option("--person", help="Only scenes with this person.")
+    ] = None,
+    video: Annotated[list[str] | None, typer.Option("--video", help="Only this video.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Search scenes by what is said (meaning and exact words) and shown."""
+    with _library() as lib:
+        result = lib.search(
+            query, k=k, page=page, people=person or (), videos=video or (), mode=mode
+        )
+
+    def human() -> None:
+        typer.echo(f"{result.total} scene(s); page {result.page}")
+        for n, hit in enumerate(result.hits, start=(result.page - 1) * result.k + 1):
+            typer.echo(
+                f"{n:3d}. {hit.score:+.3f}  {hit.filename}  {hit.start:.1f}-{hit.end:.1f} s  "
+                f"{hit.scene_id}\n      {hit.snippet or '(no speech)'}"
+            )
+
+    _emit(result.to_dict(), as_json, human)
+
+
+@app.command(name="eval")
+def evaluate(
+    queries: Annotated[Path, typer.Argument(help="QUERIES.jsonl: query + relevant time ranges.")],
+    k: Annotated[int, typer.Option("-k", help="Ranking depth.")] = 10,
+    as_json: JsonFlag = False,
+) -> None:
+    """Recall@1/5/10, MRR and nDCG@10 for each signal alone and fused."""
+    with _library() as lib:
+        report = lib.evaluate(queries, k)
+
+    def human() -> None:
+        typer.echo(f"{report.queries} queries, depth {report.k}")
+        for signal, metrics in report.metrics.items():
+            if metrics is None:
+                typer.echo(f"  {signal:8s} n/a (model unavailable)")
+                continue
+            cells = "  ".join(f"{name} {value:.3f}" for name, value in metrics.items())
+            typer.echo(f"  {signal:8s} {cells}")
+
+    _emit(report.to_dict(), as_json, human)
+
+
+@app.command()
 def models(as_json: JsonFlag = False) -> None:
     """Each configured model: where it was found, or why not and how to fix it."""
     with _library() as lib:

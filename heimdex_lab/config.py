@@ -58,11 +58,28 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = 32
 
+    # Search (DESIGN.md §5): convex fusion of z-scored signals; BM25 weight 0.1 was measured best
+    # for spoken queries. The image weight is untuned (no real CLIP weights here to tune it on).
+    fusion: Literal["convex", "rrf"] = "convex"
+    weight_text: float = 1.0
+    weight_keyword: float = 0.1
+    weight_image: float = 0.3
+    rrf_k: int = 60
+    search_candidates: int = 200  # per signal, before fusion; bounds query cost at any size
+
     @property
     def catalog_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.library / 'catalog.sqlite').resolve()}"
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {
+            "text": self.weight_text,
+            "keyword": self.weight_keyword,
+            "image": self.weight_image,
+        }
 
     def models_used(self) -> dict[str, str]:
         """The model choices recorded with every job."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +14,10 @@ from heimdex_lab.errors import UsageError
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore
-from heimdex_lab.types import IngestResult, ModelStatus, VideoState
+from heimdex_lab.types import IngestResult, ModelStatus, SearchPage, VideoState
 
 if TYPE_CHECKING:
+    from heimdex_lab.eval.queries import EvalReport
     from heimdex_lab.store.vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,51 @@ class Library:
             for s in self.catalog.scenes(self.user, video_id)
         ]
         return pl.DataFrame(rows, schema=SCENE_SCHEMA)
+
+    # Search --------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        page: int = 1,
+        people: Sequence[str] = (),
+        videos: Sequence[str] = (),
+        mode: str = "hybrid",
+        weights: Mapping[str, float] | None = None,
+        fusion: str | None = None,
+    ) -> SearchPage:
+        """Ranked scenes for ``query``: ``page.hits`` (dataclasses) and ``page.frame`` (Polars)."""
+        from heimdex_lab.search.engine import SearchEngine
+
+        engine = SearchEngine(self.settings, self.catalog, lambda: self.vectors)
+        return engine.search(query, k, page, tuple(people), tuple(videos), mode, weights, fusion)
+
+    def scene(self, scene_id: str) -> dict[str, Any]:
+        """One scene with its video's file name, neighbouring scenes and the full transcript."""
+        scene, filename = self.catalog.scene(self.user, scene_id)
+        siblings = [s.scene_id for s in self.catalog.scenes(self.user, scene.video_id)]
+        at = siblings.index(scene_id)
+        transcript = " ".join(seg.text for seg in self.catalog.segments(scene.video_id))
+        return {
+            "scene_id": scene.scene_id,
+            "no": scene.no,
+            "start": scene.start,
+            "end": scene.end,
+            "text": scene.text,
+            "people": list(scene.people),
+            "keyframes": list(scene.keyframes),
+            "video_id": scene.video_id,
+            "filename": filename,
+            "neighbours": siblings[max(0, at - 1) : at] + siblings[at + 1 : at + 2],
+            "transcript": transcript,
+        }
+
+    def evaluate(self, queries: str | Path, k: int = 10) -> EvalReport:
+        """Retrieval metrics of each signal and of the fusion on a QUERIES.jsonl file."""
+        from heimdex_lab.eval.queries import evaluate_library, load_queries
+
+        return evaluate_library(self, load_queries(Path(queries)), k)
 
     def models(self) -> list[ModelStatus]:
         from heimdex_lab.embed.registry import model_statuses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class VideoState(StrEnum):
@@ -107,3 +108,85 @@ class ModelStatus:
     reason: str | None = None
     fix: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked scene of a search, with the score of each signal (None: signal off or silent)."""
+
+    scene_id: str
+    video_id: str
+    filename: str
+    start: float
+    end: float
+    score: float
+    scores: dict[str, float | None]
+    text: str
+    snippet: str
+    people: tuple[str, ...]
+    keyframe: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "scene_id": self.scene_id,
+            "video_id": self.video_id,
+            "filename": self.filename,
+            "start": self.start,
+            "end": self.end,
+            "score": self.score,
+            "scores": dict(self.scores),
+            "text": self.text,
+            "snippet": self.snippet,
+            "people": list(self.people),
+            "keyframe": self.keyframe,
+        }
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of search results; ``total`` counts every result across pages."""
+
+    query: str
+    total: int
+    page: int
+    k: int
+    hits: tuple[Hit, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """The CLI's and HTTP API's JSON shape (DESIGN.md §6)."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "k": self.k,
+            "results": [h.to_dict() for h in self.hits],
+        }
+
+    @property
+    def frame(self) -> object:
+        """The hits as a Polars DataFrame (one row per scene, per-signal scores as columns)."""
+        import polars as pl
+
+        rows = [
+            {
+                **{k: v for k, v in h.to_dict().items() if k != "scores"},
+                **{f"score_{name}": value for name, value in h.scores.items()},
+            }
+            for h in self.hits
+        ]
+        schema: dict[str, Any] = {
+            "scene_id": pl.String,
+            "video_id": pl.String,
+            "filename": pl.String,
+            "start": pl.Float64,
+            "end": pl.Float64,
+            "score": pl.Float64,
+            "text": pl.String,
+            "snippet": pl.String,
+            "people": pl.List(pl.String),
+            "keyframe": pl.String,
+            "score_text": pl.Float64,
+            "score_keyword": pl.Float64,
+            "score_image": pl.Float64,
+        }
+        return pl.DataFrame(rows, schema=schema)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,14 +133,18 @@ def _load(
     return ImageEmbedder(name, pretrained, checkpoint, config)
 
 
+_load_lock = threading.Lock()
+
+
 def image_embedder(settings: Settings) -> ImageEmbedder:
     """The process-wide image model of these settings; raises `ModelUnavailable`."""
-    return _load(
-        settings.image_model,
-        settings.image_pretrained,
-        settings.image_checkpoint,
-        settings.image_model_config,
-    )
+    with _load_lock:
+        return _load(
+            settings.image_model,
+            settings.image_pretrained,
+            settings.image_checkpoint,
+            settings.image_model_config,
+        )
 
 
 def image_model_status(settings: Settings) -> ModelStatus:

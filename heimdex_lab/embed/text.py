@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,9 @@ class TextEmbedder:
 
     def __init__(self, name: str, batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every load
 
         target, where = locate("text", name)
         try:
@@ -45,7 +49,15 @@ class TextEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+_load_lock = threading.Lock()
+
+
 @functools.cache
-def text_embedder(name: str, batch_size: int = 32) -> TextEmbedder:
-    """The process-wide embedder for ``name`` (loaded on first use)."""
+def _load(name: str, batch_size: int) -> TextEmbedder:
     return TextEmbedder(name, batch_size)
+
+
+def text_embedder(name: str, batch_size: int = 32) -> TextEmbedder:
+    """The process-wide embedder for ``name`` (loaded once, on first use, by one thread)."""
+    with _load_lock:
+        return _load(name, batch_size)

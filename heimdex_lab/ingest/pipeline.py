@@ -7,9 +7,11 @@ crash at any moment resumes at the first unfinished stage without duplicating a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -70,6 +72,8 @@ class Pipeline:
         self.progress = progress
         self._image_checked = False
         self._image_model: object | None = None
+        self._image_lock = threading.Lock()
+        self._warmed = False
 
     # Entry points ---------------------------------------------------------------------------
 
@@ -116,6 +120,7 @@ class Pipeline:
         )
         if first == VideoState.READY:
             return self._result(row, label, duplicate=duplicate)
+        self._warm_up()
         for stage in STAGES[STAGES.index(first) :]:
             self.catalog.set_stage(video_id, stage)
             self._report(label, stage, 0.0)
@@ -256,8 +261,32 @@ class Pipeline:
         )
         return True
 
+    def _warm_up(self) -> None:
+        """Load the embedding models in the background while the first stages run.
+
+        Importing sentence-transformers and torch takes seconds; transcription runs in native
+        code meanwhile. The loaders are locked, so the embedding stage waits for this load
+        instead of starting a second one; a load error surfaces there, not here.
+        """
+        if self._warmed:
+            return
+        self._warmed = True
+
+        def load() -> None:
+            from heimdex_lab.embed.text import text_embedder
+
+            with contextlib.suppress(Exception):
+                text_embedder(self.settings.text_model, self.settings.embed_batch_size)
+                self.image_model()
+
+        threading.Thread(target=load, name="heimdex-warm-up", daemon=True).start()
+
     def image_model(self) -> object | None:
         """The image model, or None with ONE warning per pipeline when it is not available."""
+        with self._image_lock:
+            return self._check_image_model()
+
+    def _check_image_model(self) -> object | None:
         if not self._image_checked:
             self._image_checked = True
             from heimdex_lab.embed.image import image_embedder

@@ -397,3 +397,78 @@ class Catalog:
                 .group_by(SceneRow.video_id)
             )
             return {vid: n for vid, n in rows}
+
+    # Search support ------------------------------------------------------------------------------
+
+    def ready_video_ids(self, owner: str) -> set[str]:
+        with self.session() as s:
+            return set(
+                s.scalars(
+                    select(VideoRow.id).where(
+                        VideoRow.owner == owner, VideoRow.state == VideoState.READY
+                    )
+                )
+            )
+
+    def keyword_scores(
+        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int
+    ) -> dict[str, float]:
+        """BM25 of scene text for any of ``terms`` (higher is better), ready videos only."""
+        if not terms or not self.is_sqlite:
+            return {}
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        params: dict[str, Any] = {"q": match, "o": owner, "n": limit, "ready": VideoState.READY}
+        video_clause = ""
+        if videos:
+            names = [f":v{i}" for i in range(len(videos))]
+            video_clause = f" AND f.video_id IN ({', '.join(names)})"
+            params.update({f"v{i}": v for i, v in enumerate(videos)})
+        sql = (
+            "SELECT f.scene_id, bm25(scene_fts) AS rank FROM scene_fts f "
+            "JOIN videos v ON v.id = f.video_id AND v.state = :ready "
+            f"WHERE scene_fts MATCH :q AND f.owner = :o{video_clause} ORDER BY rank LIMIT :n"
+        )
+        with self.session() as s:
+            return {sid: -float(r) for sid, r in s.execute(text(sql), params)}
+
+    def scenes_by_id(self, owner: str, ids: Sequence[str]) -> dict[str, tuple[Scene, str]]:
+        """Scenes (with their video's file name) by id; ids of other owners are left out."""
+        if not ids:
+            return {}
+        with self.session() as s:
+            rows = s.execute(
+                select(SceneRow, VideoRow.filename)
+                .join(VideoRow, VideoRow.id == SceneRow.video_id)
+                .where(SceneRow.id.in_(list(ids)), SceneRow.owner == owner)
+            )
+            return {row.id: (scene_from_row(row), filename) for row, filename in rows}
+
+    def scene_listing(
+        self, owner: str, videos: Sequence[str], offset: int, limit: int
+    ) -> tuple[int, list[tuple[Scene, str]]]:
+        """Scenes of ready videos in video and time order: (total, one page)."""
+        where = [SceneRow.owner == owner, VideoRow.state == VideoState.READY]
+        if videos:
+            where.append(SceneRow.video_id.in_(list(videos)))
+        with self.session() as s:
+            total = s.scalar(
+                select(func.count())
+                .select_from(SceneRow)
+                .join(VideoRow, VideoRow.id == SceneRow.video_id)
+                .where(*where)
+            )
+            rows = s.execute(
+                select(SceneRow, VideoRow.filename)
+                .join(VideoRow, VideoRow.id == SceneRow.video_id)
+                .where(*where)
+                .order_by(VideoRow.created_at, VideoRow.id, SceneRow.no)
+                .offset(offset)
+                .limit(limit)
+            )
+            return int(total or 0), [(scene_from_row(r), f) for r, f in rows]
+
+    def scene(self, owner: str, scene_id: str) -> tuple[Scene, str]:
+        found = self.scenes_by_id(owner, [scene_id])
+        if scene_id not in found:
+            raise NotFound(f"no scene with id {scene_id!r}")
+        return found[scene_id]

@@ -1,0 +1,1 @@
+"""Evaluation: retrieval, transcription and scene-cut metrics against ground truth."""

@@ -1,0 +1,157 @@
+"""Retrieval evaluation on a QUERIES.jsonl file: relevance by time overlap, metrics per signal.
+
+Each line: ``{"query": str, "relevant": [{"video": FILENAME, "start": s, "end": s}]}``, and an
+optional ``"kind"`` (spoken, keyword, visual) that groups the metrics.
+A scene is relevant when it overlaps a relevant range of a video with that file name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from heimdex_lab.errors import ModelUnavailable, UsageError
+from heimdex_lab.eval.metrics import evaluate
+from heimdex_lab.types import VideoState
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from heimdex_lab.library import Library
+
+# The signal each mode measures, as `heimdex eval` reports them.
+EVAL_MODES = {"text": "text", "keyword": "keyword", "image": "visual", "hybrid": "hybrid"}
+
+
+@dataclass(frozen=True)
+class RelevantRange:
+    video: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Query:
+    qid: str
+    query: str
+    relevant: tuple[RelevantRange, ...]
+    kind: str = "all"
+
+
+@dataclass
+class EvalReport:
+    """Metrics per signal (and per query kind), plus every query's ranking as a DataFrame."""
+
+    k: int
+    queries: int
+    metrics: dict[str, dict[str, float] | None]
+    by_kind: dict[str, dict[str, dict[str, float] | None]] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "queries": self.queries,
+            "metrics": self.metrics,
+            "by_kind": self.by_kind,
+        }
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        import polars as pl
+
+        return pl.DataFrame(self.rows)
+
+
+def load_queries(path: Path) -> list[Query]:
+    """Parse a QUERIES.jsonl file; a bad line raises `UsageError` naming file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the queries file: {exc.strerror or exc}") from None
+    queries = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            relevant = tuple(
+                RelevantRange(str(r["video"]), float(r["start"]), float(r["end"]))
+                for r in item["relevant"]
+            )
+            text = str(item["query"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(
+                f'{path}:{n}: expected {{"query": str, "relevant": [{{"video", "start", '
+                f'"end"}}]}} ({type(exc).__name__}: {exc})'
+            ) from None
+        if not relevant:
+            raise UsageError(f"{path}:{n}: a query needs at least one relevant range")
+        queries.append(Query(f"q{n}", text, relevant, str(item.get("kind", "all"))))
+    if not queries:
+        raise UsageError(f"{path}: no queries in the file")
+    return queries
+
+
+def relevant_scenes(lib: Library, queries: Sequence[Query]) -> dict[str, set[str]]:
+    """Scene ids that overlap each query's relevant ranges (by video file name)."""
+    by_name: dict[str, list[str]] = {}
+    for video in lib.catalog.videos(lib.user):
+        if video.state == VideoState.READY:
+            by_name.setdefault(video.filename, []).append(video.id)
+    scenes = {vid: lib.catalog.scenes(lib.user, vid) for ids in by_name.values() for vid in ids}
+    qrels: dict[str, set[str]] = {}
+    for q in queries:
+        qrels[q.qid] = {
+            s.scene_id
+            for r in q.relevant
+            for vid in by_name.get(r.video, [])
+            for s in scenes[vid]
+            if s.start < r.end and r.start < s.end
+        }
+    return qrels
+
+
+def evaluate_library(lib: Library, queries: Sequence[Query], k: int = 10) -> EvalReport:
+    """Recall@1/5/10, MRR and nDCG@10 of each signal alone and fused, over ``queries``."""
+    if k < 1:
+        raise UsageError(f"k must be at least 1 (got {k})")
+    qrels = relevant_scenes(lib, queries)
+    judged = [q for q in queries if qrels[q.qid]]
+    if not judged:
+        raise UsageError("no query has a relevant scene in this library: are the videos ingested?")
+    depth = k  # the ranking depth looked at; recall@10 needs k >= 10
+    report = EvalReport(k=k, queries=len(judged), metrics={})
+    kinds = sorted({q.kind for q in judged})
+    for signal, mode in EVAL_MODES.items():
+        runs: dict[str, list[str]] = {}
+        try:
+            for q in judged:
+                page = lib.search(q.query, k=depth, mode=mode)
+                runs[q.qid] = [h.scene_id for h in page.hits]
+                report.rows.append(
+                    {
+                        "qid": q.qid,
+                        "query": q.query,
+                        "kind": q.kind,
+                        "signal": signal,
+                        "ranked": runs[q.qid],
+                        "relevant": sorted(qrels[q.qid]),
+                    }
+                )
+        except (UsageError, ModelUnavailable):
+            if signal != "image":
+                raise
+            report.metrics[signal] = None  # vision off: no visual metrics
+            continue
+        report.metrics[signal] = evaluate(runs, {q.qid: qrels[q.qid] for q in judged})
+        if len(kinds) > 1:
+            for kind in kinds:
+                subset = [q for q in judged if q.kind == kind]
+                report.by_kind.setdefault(kind, {})[signal] = evaluate(
+                    {q.qid: runs[q.qid] for q in subset}, {q.qid: qrels[q.qid] for q in subset}
+                )
+    return report

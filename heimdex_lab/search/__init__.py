@@ -1,0 +1,1 @@
+"""Scene search: signal fusion (pure) and the engine that queries the stores."""

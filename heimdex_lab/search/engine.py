@@ -1,0 +1,203 @@
+"""Hybrid scene search: dense text kNN, BM25 and CLIP signals, fused, filtered, paginated.
+
+Each signal contributes at most ``search_candidates`` scenes (its best), so a query costs the
+same at 1k or 100k scenes; ``total`` is the exact size of the fused result list that pages cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from heimdex_lab.config import Settings
+from heimdex_lab.errors import ModelUnavailable, NotFound, UsageError
+from heimdex_lab.search.fusion import FUSIONS, fuse, rank
+from heimdex_lab.search.snippet import mark, query_terms
+from heimdex_lab.store.catalog import Catalog
+from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT, VectorStore
+from heimdex_lab.types import Hit, Scene, SearchPage
+
+log = logging.getLogger(__name__)
+
+MODES: dict[str, tuple[str, ...]] = {
+    "hybrid": ("text", "keyword", "image"),
+    "text": ("text",),
+    "keyword": ("keyword",),
+    "visual": ("image",),
+}
+SIGNALS = ("text", "keyword", "image")
+
+
+class SearchEngine:
+    """Searches one owner's ready scenes."""
+
+    def __init__(
+        self, settings: Settings, catalog: Catalog, vectors: Callable[[], VectorStore]
+    ) -> None:
+        self.settings = settings
+        self.owner = settings.user
+        self.catalog = catalog
+        self._vectors = vectors
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        page: int = 1,
+        people: Sequence[str] = (),
+        videos: Sequence[str] = (),
+        mode: str = "hybrid",
+        weights: Mapping[str, float] | None = None,
+        fusion: str | None = None,
+    ) -> SearchPage:
+        query = (query or "").strip()
+        if k < 1:
+            raise UsageError(f"k must be at least 1 (got {k})")
+        if page < 1:
+            raise UsageError(f"page must be at least 1 (got {page})")
+        if mode not in MODES:
+            raise UsageError(f"unknown mode {mode!r} (choose from: {', '.join(MODES)})")
+        fusion = fusion or self.settings.fusion
+        if fusion not in FUSIONS:
+            raise UsageError(f"unknown fusion {fusion!r} (choose from: {', '.join(FUSIONS)})")
+        videos = self._check_videos(videos)
+        if people:
+            self._check_people(people)
+        if not query:
+            if not (people or videos):
+                raise UsageError("empty query: give words to search for, or --person/--video")
+            return self._listing(query, k, page, videos)
+
+        signals: dict[str, dict[str, float]] = {}
+        for signal in MODES[mode]:
+            scores = self._signal(signal, query, videos, strict=mode != "hybrid")
+            if scores is not None:
+                signals[signal] = scores
+        ready = self.catalog.ready_video_ids(self.owner)
+        scene_video = {sid: sid.rsplit(":", 1)[0] for s in signals.values() for sid in s}
+        allowed = {sid for sid, vid in scene_video.items() if vid in ready}
+        signals = {
+            name: {s: v for s, v in sc.items() if s in allowed} for name, sc in signals.items()
+        }
+        used_weights = dict(weights) if weights is not None else self.settings.weights
+        if mode == "hybrid":
+            fusion_weights = {name: used_weights.get(name, 0.0) for name in signals}
+        else:
+            fusion_weights = dict.fromkeys(signals, 1.0)
+        try:
+            fused = fuse(fusion, signals, fusion_weights, rrf_k=self.settings.rrf_k)
+        except ValueError as exc:  # weights that switch every signal off, or negative ones
+            raise UsageError(str(exc)) from None
+        ranked = rank(fused)
+        page_ids = ranked[(page - 1) * k : page * k]
+        found = self.catalog.scenes_by_id(self.owner, page_ids)
+        hits = tuple(
+            self._hit(found[sid][0], found[sid][1], fused[sid], signals, query)
+            for sid in page_ids
+            if sid in found
+        )
+        return SearchPage(query=query, total=len(ranked), page=page, k=k, hits=hits)
+
+    # Signals -----------------------------------------------------------------------------------
+
+    def _signal(
+        self, signal: str, query: str, videos: Sequence[str], strict: bool
+    ) -> dict[str, float] | None:
+        if signal == "keyword":
+            return self.catalog.keyword_scores(
+                self.owner, query_terms(query), videos, self.settings.search_candidates
+            )
+        if signal == "text":
+            from heimdex_lab.embed.text import text_embedder
+
+            model = text_embedder(self.settings.text_model, self.settings.embed_batch_size)
+            vector = model.embed([query])[0]
+            return self._knn(SCENE_TEXT, model.name, model.dim, vector, videos)
+        from heimdex_lab.embed.image import image_embedder
+
+        try:
+            clip = image_embedder(self.settings)
+        except ModelUnavailable as exc:
+            if strict:
+                raise UsageError(f"visual search is off: {exc}") from exc
+            return None
+        vector = clip.embed_text([query])[0]
+        return self._knn(SCENE_IMAGE, clip.collection_model, clip.dim, vector, videos)
+
+    def _knn(
+        self, kind: str, model: str, dim: int, vector: Any, videos: Sequence[str]
+    ) -> dict[str, float]:
+        """Best cosine similarity per scene among its vectors (sentences or keyframes)."""
+        collection = self._vectors().collection(kind, model, dim)
+        count = collection.count()
+        if count == 0:
+            return {}
+        where: dict[str, Any] = {"owner": self.owner}
+        if videos:
+            where = {"$and": [where, {"video_id": {"$in": list(videos)}}]}
+        # Several vectors per scene: ask for more than the scene budget.
+        n = min(count, self.settings.search_candidates * 3)
+        result = collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=n,
+            where=where,
+            include=["metadatas", "distances"],
+        )
+        scores: dict[str, float] = {}
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            sid = str(meta["scene_id"])
+            similarity = 1.0 - float(distance)
+            if similarity > scores.get(sid, -2.0):
+                scores[sid] = similarity
+        best = sorted(scores, key=lambda s: -scores[s])[: self.settings.search_candidates]
+        return {sid: scores[sid] for sid in best}
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    def _check_videos(self, videos: Sequence[str]) -> list[str]:
+        out = []
+        for video_id in videos:
+            self.catalog.video(self.owner, video_id)  # NotFound for unknown or others' ids
+            out.append(video_id)
+        return out
+
+    def _check_people(self, people: Sequence[str]) -> None:
+        # Faces and people arrive with issue 5; until then no name can be known.
+        raise NotFound(f"no person named {people[0]!r}")
+
+    def _listing(self, query: str, k: int, page: int, videos: Sequence[str]) -> SearchPage:
+        total, rows = self.catalog.scene_listing(self.owner, videos, (page - 1) * k, k)
+        hits = tuple(self._hit(scene, filename, 0.0, {}, query) for scene, filename in rows)
+        return SearchPage(query=query, total=total, page=page, k=k, hits=hits)
+
+    def _hit(
+        self,
+        scene: Scene,
+        filename: str,
+        score: float,
+        signals: Mapping[str, Mapping[str, float]],
+        query: str,
+    ) -> Hit:
+        scores: dict[str, float | None] = {}
+        for name in SIGNALS:
+            value = signals.get(name, {}).get(scene.scene_id)
+            scores[name] = round(value, 6) if value is not None else None
+        keyframe = (
+            str(self.settings.library.resolve() / scene.keyframes[len(scene.keyframes) // 2])
+            if scene.keyframes
+            else None
+        )
+        return Hit(
+            scene_id=scene.scene_id,
+            video_id=scene.video_id,
+            filename=filename,
+            start=scene.start,
+            end=scene.end,
+            score=round(score, 6),
+            scores=scores,
+            text=scene.text,
+            snippet=mark(scene.text, query) if query else scene.text,
+            people=scene.people,
+            keyframe=keyframe,
+        )
