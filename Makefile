@@ -10,13 +10,14 @@ export HF_HUB_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export ORT_DISABLE_TELEMETRY ?= 1
 
-.PHONY: install run test lint format samples bench clean-library
+.PHONY: install run test lint format samples bench batch lab clean-library
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	# torch first, pinned: a bare requirement would pull a multi-GB build.
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null  # papermill and nbval
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,6 +25,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/heimdex ingest $(SAMPLES)
 	$(BIN)/heimdex videos
+	$(BIN)/heimdex search "the rocket launch was delayed by the budget" -k 3
 	$(BIN)/heimdex models
 
 test: install lint
@@ -43,6 +45,16 @@ samples: install
 
 bench: install
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/search.py
+
+# Every named parameter set in notebooks/params/, run by papermill and tracked in MLflow.
+batch: install
+	$(PY) -m heimdex_lab.tracking notebooks/params/*.yaml
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  --LabApp.news_url=None \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 clean-library:
 	rm -rf data/library

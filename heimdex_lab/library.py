@@ -242,11 +242,17 @@ class Library:
             "transcript": transcript,
         }
 
-    def evaluate(self, queries: str | Path, k: int = 10) -> EvalReport:
+    def evaluate(
+        self,
+        queries: str | Path,
+        k: int = 10,
+        weights: Mapping[str, float] | None = None,
+        fusion: str | None = None,
+    ) -> EvalReport:
         """Retrieval metrics of each signal and of the fusion on a QUERIES.jsonl file."""
         from heimdex_lab.eval.queries import evaluate_library, load_queries
 
-        return evaluate_library(self, load_queries(Path(queries)), k)
+        return evaluate_library(self, load_queries(Path(queries)), k, weights, fusion)
 
     def models(self) -> list[ModelStatus]:
         from heimdex_lab.embed.registry import model_statuses

@@ -8,7 +8,7 @@ A scene is relevant when it overlaps a relevant range of a video with that file 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,7 +115,13 @@ def relevant_scenes(lib: Library, queries: Sequence[Query]) -> dict[str, set[str
     return qrels
 
 
-def evaluate_library(lib: Library, queries: Sequence[Query], k: int = 10) -> EvalReport:
+def evaluate_library(
+    lib: Library,
+    queries: Sequence[Query],
+    k: int = 10,
+    weights: Mapping[str, float] | None = None,
+    fusion: str | None = None,
+) -> EvalReport:
     """Recall@1/5/10, MRR and nDCG@10 of each signal alone and fused, over ``queries``."""
     if k < 1:
         raise UsageError(f"k must be at least 1 (got {k})")
@@ -130,7 +136,7 @@ def evaluate_library(lib: Library, queries: Sequence[Query], k: int = 10) -> Eva
         runs: dict[str, list[str]] = {}
         try:
             for q in judged:
-                page = lib.search(q.query, k=depth, mode=mode)
+                page = lib.search(q.query, k=depth, mode=mode, weights=weights, fusion=fusion)
                 runs[q.qid] = [h.scene_id for h in page.hits]
                 report.rows.append(
                     {
