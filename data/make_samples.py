@@ -38,6 +38,7 @@ class Shot:
     sentence: str | None  # spoken during the shot; None = silence
     shows: str  # what is visible, for visual queries
     min_s: float = 3.0
+    focus: float = 0.5  # vertical centre of the crop (0 top, 1 bottom): keeps faces in frame
 
 
 @dataclass
@@ -76,6 +77,7 @@ SAMPLES = [
                 "astronaut",
                 "The astronaut described her first flight into orbit.",
                 "an astronaut in an orange suit with a flag",
+                focus=0.25,
             ),
             Shot(
                 "hubble_deep_field",
@@ -101,6 +103,7 @@ SAMPLES = [
                 "grace_hopper",
                 "Grace Hopper explained how the first compiler worked.",
                 "a portrait of a woman in a naval uniform",
+                focus=0.35,
             ),
         ],
     ),
@@ -163,14 +166,15 @@ def speak(text: str, workdir: Path) -> np.ndarray:
     return samples.astype(np.int16)
 
 
-def _frame(photo: Image.Image, progress: float) -> np.ndarray:
+def _frame(photo: Image.Image, progress: float, focus: float = 0.5) -> np.ndarray:
     """The photo cover-fitted to SIZE with a slow zoom (1.00 → 1.08 over the shot)."""
     w, h = SIZE
     scale = max(w / photo.width, h / photo.height) * (1.0 + 0.08 * progress)
     resized = photo.resize(
         (math.ceil(photo.width * scale), math.ceil(photo.height * scale)), Image.Resampling.BILINEAR
     )
-    left, top = (resized.width - w) // 2, (resized.height - h) // 2
+    left = (resized.width - w) // 2
+    top = min(max(round(resized.height * focus - h / 2), 0), resized.height - h)
     return np.asarray(resized.crop((left, top, left + w, top + h)).convert("RGB"))
 
 
@@ -222,7 +226,7 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     for shot, n in zip(spec.shots, frames_per_shot, strict=True):
         photo = _photo(shot.image)
         for i in range(n):
-            frame = av.VideoFrame.from_ndarray(_frame(photo, i / max(n - 1, 1)), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(_frame(photo, i / max(n - 1, 1), shot.focus), format="rgb24")
             frame.pts = frame_no
             container.mux(vstream.encode(frame))
             frame_no += 1

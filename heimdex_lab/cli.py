@@ -55,8 +55,6 @@ def main(
         level=logging.INFO if verbose else logging.WARNING,
         format="heimdex: %(levelname)s: %(message)s",
     )
-    if not verbose:  # PySceneDetect logs every run at INFO
-        logging.getLogger("pyscenedetect").setLevel(logging.WARNING)
     _state.library = library
     _state.user = user
 
@@ -180,7 +178,9 @@ def search(
         for n, hit in enumerate(result.hits, start=(result.page - 1) * result.k + 1):
             typer.echo(
                 f"{n:3d}. {hit.score:+.3f}  {hit.filename}  {hit.start:.1f}-{hit.end:.1f} s  "
-                f"{hit.scene_id}\n      {hit.snippet or '(no speech)'}"
+                f"{hit.scene_id}"
+                + (f"  [{', '.join(hit.people)}]" if hit.people else "")
+                + f"\n      {hit.snippet or '(no speech)'}"
             )
 
     _emit(result.to_dict(), as_json, human)
@@ -231,6 +231,92 @@ def reindex(
     with _library() as lib:
         done = lib.reindex(stage, video)
     typer.echo(f"reindexed {stage} vectors of {done} video(s)")
+
+
+people_app = typer.Typer(
+    help="Enrol people from photos; name groups of unknown faces.", no_args_is_help=True
+)
+app.add_typer(people_app, name="people")
+
+
+@people_app.command("add")
+def people_add(
+    name: str,
+    photos: Annotated[list[Path], typer.Argument(help="Photos with exactly one face each.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Enrol NAME from photos (or add photos to NAME); stored faces are matched again."""
+    with _library() as lib:
+        result = lib.add_person(name, photos)
+    _emit(
+        result.to_dict(),
+        as_json,
+        lambda: typer.echo(
+            f"{result.name}: {result.photos} photo(s), found in {result.faces_found} face(s)"
+        ),
+    )
+
+
+@people_app.command("list")
+def people_list(as_json: JsonFlag = False) -> None:
+    """Everyone enrolled, with photo and scene counts."""
+    with _library() as lib:
+        frame = lib.people_frame()
+    _emit(frame.to_dicts(), as_json, lambda: typer.echo(_table(frame)))
+
+
+@people_app.command("rename")
+def people_rename(old: str, new: str) -> None:
+    """Give a person another name."""
+    with _library() as lib:
+        lib.people.rename(old, new)
+    typer.echo(f"renamed {old} to {new}")
+
+
+@people_app.command("remove")
+def people_remove(name: str) -> None:
+    """Forget a person (their photos go; faces in videos become unnamed)."""
+    with _library() as lib:
+        lib.people.remove(name)
+    typer.echo(f"removed {name}")
+
+
+@people_app.command("merge")
+def people_merge(source: str, target: str) -> None:
+    """Fold SOURCE into TARGET (two names for one person)."""
+    with _library() as lib:
+        result = lib.people.merge(source, target)
+    typer.echo(f"merged {source} into {target}: {result.faces_found} face(s)")
+
+
+@people_app.command("groups")
+def people_groups(as_json: JsonFlag = False) -> None:
+    """Unnamed faces grouped by likeness; name a group with `heimdex people name`."""
+    with _library() as lib:
+        groups = lib.people.groups()
+    rows = [
+        {"group_id": g.group_id, "faces": len(g.face_ids), "scenes": list(g.scene_ids),
+         "crop": g.crop}
+        for g in groups
+    ]  # fmt: skip
+
+    def human() -> None:
+        for g in groups:
+            typer.echo(f"{g.group_id}  {len(g.face_ids)} face(s) in {len(g.scene_ids)} scene(s)")
+
+    _emit(rows, as_json, human)
+
+
+@people_app.command("name")
+def people_name(group_id: str, name: str, as_json: JsonFlag = False) -> None:
+    """Turn a group of unnamed faces into a person."""
+    with _library() as lib:
+        result = lib.people.name_group(group_id, name)
+    _emit(
+        result.to_dict(),
+        as_json,
+        lambda: typer.echo(f"{result.name}: {result.faces_found} face(s)"),
+    )
 
 
 def _table(frame: Any) -> str:

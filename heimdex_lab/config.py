@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = 32
 
+    # Faces: "dlib" (packaged models) or "yunet" (local ONNX files). The match threshold is a
+    # distance (Euclidean for dlib, cosine for yunet); unset = the backend's own default.
+    face_backend: Literal["dlib", "yunet"] = "dlib"
+    face_match_threshold: float | None = None
+    face_min_px: int = 40
+    face_min_confidence: float = 0.5  # dlib HOG score; false positives score ~0.1, faces ~1
+    face_detector_path: Path | None = None
+    face_recognizer_path: Path | None = None
+
     # Search (DESIGN.md §5): convex fusion of z-scored signals; BM25 weight 0.1 was measured best
     # for spoken queries. The image weight is untuned (no real CLIP weights here to tune it on).
     fusion: Literal["convex", "rrf"] = "convex"

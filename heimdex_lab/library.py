@@ -18,12 +18,13 @@ from heimdex_lab.types import IngestResult, ModelStatus, SearchPage, VideoState
 
 if TYPE_CHECKING:
     from heimdex_lab.eval.queries import EvalReport
+    from heimdex_lab.people import People, PersonResult
     from heimdex_lab.store.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("local",)
-REINDEX_STAGES = ("text", "image")
+REINDEX_STAGES = ("text", "image", "faces")
 
 
 class TqdmProgress:
@@ -158,6 +159,10 @@ class Library:
             scenes = self.catalog.scenes(self.user, row.id)
             if stage == "text":
                 pipeline.embed_text(row.id, scenes)
+            elif stage == "faces":
+                faces = pipeline.find_faces(row.id, scenes)
+                with self.catalog.session() as s:
+                    self.catalog.replace_faces(s, row.id, faces)
             else:
                 pipeline.embed_images(row.id, scenes)
                 self.catalog.set_vision(row.id, True)
@@ -189,6 +194,8 @@ class Library:
     def scenes(self, video_id: str) -> pl.DataFrame:
         """The scenes of one video in time order."""
         self.catalog.video(self.user, video_id)  # NotFound for unknown or another user's id
+        scenes = self.catalog.scenes(self.user, video_id)
+        people = self.catalog.people_by_scene(self.user, [s.scene_id for s in scenes])
         rows = [
             {
                 "scene_id": s.scene_id,
@@ -196,10 +203,10 @@ class Library:
                 "start": s.start,
                 "end": s.end,
                 "text": s.text,
-                "people": list(s.people),
+                "people": people.get(s.scene_id, []),
                 "keyframes": list(s.keyframes),
             }
-            for s in self.catalog.scenes(self.user, video_id)
+            for s in scenes
         ]
         return pl.DataFrame(rows, schema=SCENE_SCHEMA)
 
@@ -234,7 +241,7 @@ class Library:
             "start": scene.start,
             "end": scene.end,
             "text": scene.text,
-            "people": list(scene.people),
+            "people": self.catalog.people_by_scene(self.user, [scene_id]).get(scene_id, []),
             "keyframes": list(scene.keyframes),
             "video_id": scene.video_id,
             "filename": filename,
@@ -254,6 +261,41 @@ class Library:
 
         return evaluate_library(self, load_queries(Path(queries)), k, weights, fusion)
 
+    # People --------------------------------------------------------------------------------
+
+    @property
+    def people(self) -> People:
+        """Enrol, rename, merge, remove people; group and name unknown faces."""
+        from heimdex_lab.people import People
+
+        return People(self.settings, self.catalog, lambda: self.vectors)
+
+    def add_person(self, name: str, photos: Sequence[str | Path]) -> PersonResult:
+        """Enrol ``name`` from photos holding exactly one face each; stored faces re-match."""
+        return self.people.add(name, [Path(p) for p in photos])
+
+    def people_frame(self) -> pl.DataFrame:
+        """Every person of this user: photos and the number of scenes they appear in."""
+        faces = self.catalog.faces(self.user)
+        rows = []
+        with self.catalog.session() as s:
+            from heimdex_lab.store.catalog import PersonPhotoRow
+
+            for person in self.catalog.people_rows(self.user):
+                photos = (
+                    s.query(PersonPhotoRow).filter(PersonPhotoRow.person_id == person.id).count()
+                )
+                scenes = {f.scene_id for f in faces if f.person_id == person.id}
+                rows.append(
+                    {
+                        "person_id": person.id,
+                        "name": person.name,
+                        "photos": photos,
+                        "scenes": len(scenes),
+                    }
+                )
+        return pl.DataFrame(rows, schema=PEOPLE_SCHEMA)
+
     def models(self) -> list[ModelStatus]:
         from heimdex_lab.embed.registry import model_statuses
 
@@ -269,6 +311,12 @@ VIDEO_SCHEMA: dict[str, Any] = {
     "duration_s": pl.Float64,
     "scenes": pl.Int64,
     "error": pl.String,
+}
+PEOPLE_SCHEMA: dict[str, Any] = {
+    "person_id": pl.String,
+    "name": pl.String,
+    "photos": pl.Int64,
+    "scenes": pl.Int64,
 }
 SCENE_SCHEMA: dict[str, Any] = {
     "scene_id": pl.String,

@@ -15,6 +15,7 @@ class VideoState(StrEnum):
     DETECTING_SCENES = "detecting_scenes"
     KEYFRAMES = "keyframes"
     EMBEDDING = "embedding"
+    FACES = "faces"
     READY = "ready"
     REJECTED = "rejected"
     FAILED = "failed"

@@ -74,3 +74,39 @@ def search_box(lib: Library, k: int = 5) -> Any:
     box.run = run  # lets a notebook fill the box programmatically
     box.query = query
     return box
+
+
+def sample_photo(spec: str) -> Path:
+    """A photo path; ``matplotlib:NAME`` / ``skimage:NAME`` name photos shipped in packages."""
+    import tempfile
+
+    from heimdex_lab import tracking
+
+    kind, _, name = spec.partition(":")
+    if kind == "matplotlib" and name:
+        import matplotlib.cbook
+
+        return Path(matplotlib.cbook.get_sample_data(name, asfileobj=False))
+    if kind == "skimage" and name:
+        import skimage.data
+        from PIL import Image
+
+        target = Path(tempfile.gettempdir()) / f"heimdex-skimage-{name}.png"
+        Image.fromarray(getattr(skimage.data, name)()).save(target)
+        return target
+    return tracking.resolve(spec)
+
+
+def face_gallery(lib: Library, groups: Any) -> str:
+    """HTML: each group of unnamed faces as a row of crops with its id."""
+    rows = []
+    for group in groups:
+        faces = {f.id: f for f in lib.catalog.faces(lib.user)}
+        crops = "".join(
+            _thumbnail(str(lib.path / faces[f].crop), width=72) for f in group.face_ids[:8]
+        )
+        rows.append(
+            f"<tr><td><code>{html.escape(group.group_id)}</code></td><td>{crops}</td>"
+            f"<td>{len(group.face_ids)} face(s)</td></tr>"
+        )
+    return f"<table>{''.join(rows)}</table>" if rows else "<i>No unnamed faces.</i>"

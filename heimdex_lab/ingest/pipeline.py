@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from heimdex_lab.config import Settings
@@ -27,9 +28,9 @@ from heimdex_lab.ingest.scenes import detect_scenes
 from heimdex_lab.ingest.transcript import transcribe
 from heimdex_lab.media.decode import decode_audio
 from heimdex_lab.media.probe import probe
-from heimdex_lab.store.catalog import Catalog, VideoRow
+from heimdex_lab.store.catalog import Catalog, FaceRow, VideoRow
 from heimdex_lab.store.media import MediaStore, sha256_file
-from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT, VectorStore
+from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_TEXT, VectorStore
 from heimdex_lab.types import IngestResult, Scene, VideoState
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ STAGES: tuple[VideoState, ...] = (
     VideoState.DETECTING_SCENES,
     VideoState.KEYFRAMES,
     VideoState.EMBEDDING,
+    VideoState.FACES,
 )
 
 # (video label, stage, fraction of that stage done)
@@ -74,6 +76,7 @@ class Pipeline:
         self._image_model: object | None = None
         self._image_lock = threading.Lock()
         self._warmed = False
+        self._faces_warned = False
 
     # Entry points ---------------------------------------------------------------------------
 
@@ -146,6 +149,8 @@ class Pipeline:
             self._keyframes(row, on_progress)
         elif stage == VideoState.EMBEDDING:
             self._embed(row, on_progress)
+        elif stage == VideoState.FACES:
+            self._faces(row, on_progress)
 
     def _transcribe(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
         path = self.media.path(row.media_name or "")
@@ -213,11 +218,63 @@ class Pipeline:
         self.catalog.commit_stage(
             row.id,
             VideoState.EMBEDDING,
-            VideoState.READY,
+            VideoState.FACES,
             lambda s: None,
             models=models,
             vision=vision,
         )
+
+    def _faces(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+        out_dir = self.settings.library / "faces" / row.id
+        shutil.rmtree(out_dir, ignore_errors=True)  # crops of an interrupted run
+        rows = self.find_faces(row.id, self.catalog.scenes(self.owner, row.id), on_progress)
+        self.catalog.commit_stage(
+            row.id,
+            VideoState.FACES,
+            VideoState.READY,
+            lambda s: self.catalog.replace_faces(s, row.id, rows),
+            models={"faces": self.settings.face_backend, "faces_found": len(rows)},
+        )
+
+    def find_faces(
+        self, video_id: str, scenes: list[Scene], on_progress: Callable[[float], None] | None = None
+    ) -> list[FaceRow]:
+        """Faces of the scenes' keyframes: crops saved, vectors stored, people matched."""
+        from heimdex_lab.embed.face import face_backend
+        from heimdex_lab.ingest.faces import find_faces
+        from heimdex_lab.people import People
+
+        try:
+            backend = face_backend(self.settings)
+        except ModelUnavailable as exc:
+            if not self._faces_warned:
+                self._faces_warned = True
+                log.warning("face search is off: %s", exc)
+            return []
+        found = find_faces(scenes, self.settings.library, backend, self.settings, on_progress)
+        out_dir = self.settings.library / "faces" / video_id
+        out_dir.mkdir(parents=True, exist_ok=True)
+        vectors = np.asarray([f.vector for f in found], dtype=np.float32).reshape(-1, backend.dim)
+        self._vectors().replace_video(
+            FACES, backend.name, video_id, [f.face_id for f in found], vectors,
+            [self._meta_face(video_id, f.scene_id, f.t) for f in found], dim=backend.dim,
+        )  # fmt: skip
+        people = People(self.settings, self.catalog, self._vectors)
+        rows = []
+        for face, (person_id, score) in zip(found, people.match(vectors), strict=True):
+            target = out_dir / f"{face.face_id.replace(':', '_')}.jpg"
+            face.crop.save(target, "JPEG", quality=85)
+            box = face.box
+            rows.append(FaceRow(
+                id=face.face_id, scene_id=face.scene_id, video_id=video_id, owner=self.owner,
+                t=face.t, box=[box.left, box.top, box.width, box.height],
+                crop=target.relative_to(self.settings.library).as_posix(),
+                person_id=person_id, score=score,
+            ))  # fmt: skip
+        return rows
+
+    def _meta_face(self, video_id: str, scene_id: str, t: float) -> dict[str, object]:
+        return {"scene_id": scene_id, "video_id": video_id, "owner": self.owner, "t": t}
 
     # Embedding (also used by reindex) -------------------------------------------------------
 

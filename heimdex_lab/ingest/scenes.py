@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,8 @@ def detect_cuts(
     """Cut times in seconds (the first frame of each new shot) and the video's duration."""
     from scenedetect import SceneManager, open_video
 
+    # PySceneDetect sets its logger to INFO on import and reports every run.
+    logging.getLogger("pyscenedetect").setLevel(logging.WARNING)
     video = open_video(str(path), backend="pyav")
     fps = float(video.frame_rate)
     manager = SceneManager()

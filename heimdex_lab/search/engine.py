@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from heimdex_lab.config import Settings
-from heimdex_lab.errors import ModelUnavailable, NotFound, UsageError
+from heimdex_lab.errors import ModelUnavailable, UsageError
 from heimdex_lab.search.fusion import FUSIONS, fuse, rank
 from heimdex_lab.search.snippet import mark, query_terms
 from heimdex_lab.store.catalog import Catalog
@@ -62,12 +62,11 @@ class SearchEngine:
         if fusion not in FUSIONS:
             raise UsageError(f"unknown fusion {fusion!r} (choose from: {', '.join(FUSIONS)})")
         videos = self._check_videos(videos)
-        if people:
-            self._check_people(people)
+        with_people = self._scenes_with(people) if people else None
         if not query:
             if not (people or videos):
                 raise UsageError("empty query: give words to search for, or --person/--video")
-            return self._listing(query, k, page, videos)
+            return self._listing(query, k, page, videos, with_people)
 
         signals: dict[str, dict[str, float]] = {}
         for signal in MODES[mode]:
@@ -77,6 +76,8 @@ class SearchEngine:
         ready = self.catalog.ready_video_ids(self.owner)
         scene_video = {sid: sid.rsplit(":", 1)[0] for s in signals.values() for sid in s}
         allowed = {sid for sid, vid in scene_video.items() if vid in ready}
+        if with_people is not None:
+            allowed &= with_people
         signals = {
             name: {s: v for s, v in sc.items() if s in allowed} for name, sc in signals.items()
         }
@@ -92,8 +93,9 @@ class SearchEngine:
         ranked = rank(fused)
         page_ids = ranked[(page - 1) * k : page * k]
         found = self.catalog.scenes_by_id(self.owner, page_ids)
+        names = self.catalog.people_by_scene(self.owner, page_ids)
         hits = tuple(
-            self._hit(found[sid][0], found[sid][1], fused[sid], signals, query)
+            self._hit(found[sid][0], found[sid][1], fused[sid], signals, query, names)
             for sid in page_ids
             if sid in found
         )
@@ -162,13 +164,17 @@ class SearchEngine:
             out.append(video_id)
         return out
 
-    def _check_people(self, people: Sequence[str]) -> None:
-        # Faces and people arrive with issue 5; until then no name can be known.
-        raise NotFound(f"no person named {people[0]!r}")
+    def _scenes_with(self, people: Sequence[str]) -> set[str]:
+        """Scenes in which every named person was matched (NotFound for an unknown name)."""
+        ids = [self.catalog.person_by_name(self.owner, name).id for name in people]
+        return self.catalog.scenes_with_people(self.owner, ids)
 
-    def _listing(self, query: str, k: int, page: int, videos: Sequence[str]) -> SearchPage:
-        total, rows = self.catalog.scene_listing(self.owner, videos, (page - 1) * k, k)
-        hits = tuple(self._hit(scene, filename, 0.0, {}, query) for scene, filename in rows)
+    def _listing(
+        self, query: str, k: int, page: int, videos: Sequence[str], only: set[str] | None
+    ) -> SearchPage:
+        total, rows = self.catalog.scene_listing(self.owner, videos, (page - 1) * k, k, only)
+        names = self.catalog.people_by_scene(self.owner, [scene.scene_id for scene, _ in rows])
+        hits = tuple(self._hit(scene, filename, 0.0, {}, query, names) for scene, filename in rows)
         return SearchPage(query=query, total=total, page=page, k=k, hits=hits)
 
     def _hit(
@@ -178,6 +184,7 @@ class SearchEngine:
         score: float,
         signals: Mapping[str, Mapping[str, float]],
         query: str,
+        people: Mapping[str, list[str]],
     ) -> Hit:
         scores: dict[str, float | None] = {}
         for name in SIGNALS:
@@ -198,6 +205,6 @@ class SearchEngine:
             scores=scores,
             text=scene.text,
             snippet=mark(scene.text, query) if query else scene.text,
-            people=scene.people,
+            people=tuple(people.get(scene.scene_id, ())),
             keyframe=keyframe,
         )

@@ -111,6 +111,42 @@ class SceneRow(Base):
     keyframes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+class PersonRow(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_people_owner_name"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PersonPhotoRow(Base):
+    """A reference face of a person: from an enrolment photo or a named face in a video."""
+
+    __tablename__ = "person_photos"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)  # relative to the library
+    vector: Mapped[list[float]] = mapped_column(JSON)
+    backend: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(Text)  # original file name, or "face:<face id>"
+
+
+class FaceRow(Base):
+    __tablename__ = "faces"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    scene_id: Mapped[str] = mapped_column(String(96), index=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    t: Mapped[float] = mapped_column(Float)
+    box: Mapped[list[int]] = mapped_column(JSON)  # left, top, width, height in the keyframe
+    crop: Mapped[str] = mapped_column(Text)  # thumbnail path relative to the library
+    person_id: Mapped[str | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    score: Mapped[float | None] = mapped_column(Float)  # distance to the matched person
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -444,12 +480,19 @@ class Catalog:
             return {row.id: (scene_from_row(row), filename) for row, filename in rows}
 
     def scene_listing(
-        self, owner: str, videos: Sequence[str], offset: int, limit: int
+        self,
+        owner: str,
+        videos: Sequence[str],
+        offset: int,
+        limit: int,
+        only: set[str] | None = None,
     ) -> tuple[int, list[tuple[Scene, str]]]:
         """Scenes of ready videos in video and time order: (total, one page)."""
         where = [SceneRow.owner == owner, VideoRow.state == VideoState.READY]
         if videos:
             where.append(SceneRow.video_id.in_(list(videos)))
+        if only is not None:
+            where.append(SceneRow.id.in_(sorted(only)))
         with self.session() as s:
             total = s.scalar(
                 select(func.count())
@@ -472,3 +515,82 @@ class Catalog:
         if scene_id not in found:
             raise NotFound(f"no scene with id {scene_id!r}")
         return found[scene_id]
+
+    # People and faces ----------------------------------------------------------------------------
+
+    def person_by_name(self, owner: str, name: str) -> PersonRow:
+        with self.session() as s:
+            row = s.scalar(
+                select(PersonRow).where(PersonRow.owner == owner, PersonRow.name == name)
+            )
+        if row is None:
+            raise NotFound(f"no person named {name!r}")
+        return row
+
+    def people_rows(self, owner: str) -> list[PersonRow]:
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(PersonRow).where(PersonRow.owner == owner).order_by(PersonRow.name)
+                )
+            )
+
+    def person_refs(self, owner: str, backend: str) -> tuple[list[str], list[list[float]]]:
+        """Every reference face vector of the owner's people, with its person id."""
+        with self.session() as s:
+            rows = s.execute(
+                select(PersonPhotoRow.person_id, PersonPhotoRow.vector)
+                .join(PersonRow, PersonRow.id == PersonPhotoRow.person_id)
+                .where(PersonRow.owner == owner, PersonPhotoRow.backend == backend)
+                .order_by(PersonPhotoRow.id)
+            )
+            pairs = [(pid, vec) for pid, vec in rows]
+        return [p for p, _ in pairs], [v for _, v in pairs]
+
+    def faces(self, owner: str, video_id: str | None = None) -> list[FaceRow]:
+        with self.session() as s:
+            query = select(FaceRow).where(FaceRow.owner == owner)
+            if video_id is not None:
+                query = query.where(FaceRow.video_id == video_id)
+            return list(s.scalars(query.order_by(FaceRow.id)))
+
+    @staticmethod
+    def replace_faces(s: Session, video_id: str, faces: Sequence[FaceRow]) -> None:
+        s.execute(delete(FaceRow).where(FaceRow.video_id == video_id))
+        s.add_all(faces)
+
+    def set_matches(self, matches: dict[str, tuple[str | None, float | None]]) -> None:
+        with self.session() as s:
+            for face_id, (person_id, score) in matches.items():
+                s.execute(
+                    update(FaceRow)
+                    .where(FaceRow.id == face_id)
+                    .values(person_id=person_id, score=score)
+                )
+
+    def people_by_scene(self, owner: str, scene_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Names of the people matched in each scene, sorted."""
+        if not scene_ids:
+            return {}
+        with self.session() as s:
+            rows = s.execute(
+                select(FaceRow.scene_id, PersonRow.name)
+                .join(PersonRow, PersonRow.id == FaceRow.person_id)
+                .where(FaceRow.owner == owner, FaceRow.scene_id.in_(list(scene_ids)))
+                .distinct()
+            )
+            out: dict[str, list[str]] = {}
+            for scene_id, name in rows:
+                out.setdefault(scene_id, []).append(name)
+        return {k: sorted(v) for k, v in out.items()}
+
+    def scenes_with_people(self, owner: str, person_ids: Sequence[str]) -> set[str]:
+        """Scenes in which every one of ``person_ids`` was matched."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(FaceRow.scene_id)
+                .where(FaceRow.owner == owner, FaceRow.person_id.in_(list(person_ids)))
+                .group_by(FaceRow.scene_id)
+                .having(func.count(func.distinct(FaceRow.person_id)) == len(set(person_ids)))
+            )
+            return set(rows)

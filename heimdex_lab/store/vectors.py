@@ -16,6 +16,7 @@ import numpy as np
 
 SCENE_TEXT = "scene_text"
 SCENE_IMAGE = "scene_image"
+FACES = "faces"
 # Chroma rejects a very large single add; batches stay well under its limit.
 _BATCH = 4096
 

@@ -151,7 +151,14 @@ def test_job_rows_record_every_stage_with_models(
 ) -> None:
     lib, results = ingested
     jobs = {j.stage: j for j in lib.catalog.jobs(results[0].video_id)}
-    assert set(jobs) == {"validating", "transcribing", "detecting_scenes", "keyframes", "embedding"}
+    assert set(jobs) == {
+        "validating",
+        "transcribing",
+        "detecting_scenes",
+        "keyframes",
+        "embedding",
+        "faces",
+    }
     assert all(j.progress == 1.0 and j.finished_at is not None for j in jobs.values())
     assert jobs["transcribing"].models == {"speech": "tiny.en"}
     assert jobs["embedding"].models["text"] == "all-MiniLM-L6-v2"

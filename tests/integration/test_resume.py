@@ -16,7 +16,7 @@ import pytest
 from heimdex_lab import Library
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline
 from heimdex_lab.store.catalog import Catalog
-from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
+from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_TEXT
 from heimdex_lab.types import IngestResult, VideoState
 
 SAMPLE = "space_talk.mp4"
@@ -33,6 +33,8 @@ def _snapshot(lib: Library, video_id: str) -> dict[str, Any]:
         "image_ids": sorted(lib.vectors.ids(SCENE_IMAGE, IMAGE_MODEL, 64, video_id)),
         "keyframe_files": sorted(p.name for p in lib.media.keyframe_dir(video_id).iterdir()),
         "segments": len(lib.catalog.segments(video_id)),
+        "faces": [(f.id, f.box) for f in lib.catalog.faces(lib.user, video_id)],
+        "face_ids": sorted(lib.vectors.ids(FACES, "dlib", 128, video_id)),
     }
 
 

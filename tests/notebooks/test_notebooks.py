@@ -21,7 +21,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_notebooks_are_paired_and_stored_without_outputs() -> None:
     import nbformat
 
-    assert [n.stem for n in NOTEBOOKS] == ["00_ingest", "10_search", "20_eval_retrieval"]
+    assert [n.stem for n in NOTEBOOKS] == ["00_ingest", "10_search", "20_eval_retrieval", "30_people"]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         assert path.with_suffix(".py").is_file(), f"{path.name} has no py:percent pair"
@@ -43,9 +43,20 @@ def test_nbval_runs_every_notebook(tmp_path: Path) -> None:
         cwd=ROOT / "notebooks", env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert f"{len(NOTEBOOKS)} passed" in result.stdout
+    import nbformat
+
+    cells = sum(
+        1
+        for path in NOTEBOOKS
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+    )
+    assert f"{cells} passed" in result.stdout, "nbval runs every code cell"
     # 00_ingest really ingested the samples into the library it was pointed at.
-    assert Library.open(tmp_path / "library").videos()["state"].to_list() == ["ready"] * 3
+    lib = Library.open(tmp_path / "library")
+    assert lib.videos()["state"].to_list() == ["ready"] * 3
+    # 30_people enrolled Grace Hopper from a photo and found her in the sample video.
+    assert lib.people_frame().select("name", "scenes").rows() == [("Grace Hopper", 1)]
 
 
 def test_papermill_eval_run_is_tracked_in_mlflow(
