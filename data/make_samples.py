@@ -226,7 +226,9 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     for shot, n in zip(spec.shots, frames_per_shot, strict=True):
         photo = _photo(shot.image)
         for i in range(n):
-            frame = av.VideoFrame.from_ndarray(_frame(photo, i / max(n - 1, 1), shot.focus), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                _frame(photo, i / max(n - 1, 1), shot.focus), format="rgb24"
+            )
             frame.pts = frame_no
             container.mux(vstream.encode(frame))
             frame_no += 1
