@@ -2,6 +2,7 @@
 # `make test` (every check). Both create/reuse .venv at the repository root by themselves.
 SHELL := /bin/bash
 VENV ?= .venv
+PORT ?= 5006
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -27,6 +28,7 @@ run: install
 	$(BIN)/heimdex videos
 	$(BIN)/heimdex search "the rocket launch was delayed by the budget" -k 3
 	$(BIN)/heimdex models
+	$(BIN)/heimdex serve --no-auth --port $(PORT)
 
 test: install lint
 	$(BIN)/pytest

@@ -233,6 +233,34 @@ def reindex(
     typer.echo(f"reindexed {stage} vectors of {done} video(s)")
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5006,
+    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Single analyst on loopback: no sign-in.")
+    ] = False,
+) -> None:
+    """Serve the web app (upload, library, search with preview, people)."""
+    from heimdex_lab.config import Settings
+
+    if not no_auth:
+        _die("sign-in is not available yet: run `heimdex serve --no-auth` on this machine")
+    if no_auth and address not in ("127.0.0.1", "localhost", "::1"):
+        _die("--no-auth serves without sign-in, so only on a loopback address (127.0.0.1)")
+    values: dict[str, Any] = {}
+    if _state.library is not None:
+        values["library"] = _state.library
+    if _state.user is not None:
+        values["user"] = _state.user
+    settings = Settings(**values)
+    settings.library.mkdir(parents=True, exist_ok=True)
+    from heimdex_lab.app.serve import serve as run_server
+
+    typer.echo(f"Heimdex Lab at http://{address}:{port}/  (Ctrl-C stops it)", err=True)
+    run_server(settings, port, address, no_auth)
+
+
 people_app = typer.Typer(
     help="Enrol people from photos; name groups of unknown faces.", no_args_is_help=True
 )

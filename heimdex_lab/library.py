@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from heimdex_lab.config import Settings
-from heimdex_lab.errors import UsageError
+from heimdex_lab.errors import NotFound, UsageError
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore
@@ -139,6 +140,33 @@ class Library:
         finally:
             if isinstance(reporter, TqdmProgress):
                 reporter.close()
+
+    def retry(self, video_id: str, progress: bool | ProgressFn = False) -> IngestResult:
+        """Run a failed or interrupted video again from its first unfinished stage."""
+        row = self.catalog.video(self.user, video_id)
+        if row.state == VideoState.REJECTED:
+            raise UsageError(f"{row.filename} was rejected ({row.error}); nothing to retry")
+        reporter = TqdmProgress() if progress is True else (progress or None)
+        return self._pipeline(reporter).run(video_id, row.filename)
+
+    def delete_video(self, video_id: str) -> None:
+        """Delete a video and everything derived from it: media (unless another video of the
+        same bytes uses it), keyframes, face crops, vectors, scenes, transcript and jobs."""
+        row = self.catalog.video(self.user, video_id)
+        if row.sha256 is not None:
+            self.vectors.delete_video(video_id)
+        self.catalog.delete_video(video_id)
+        for folder in (self.media.keyframe_dir(video_id), self.path / "faces" / video_id):
+            shutil.rmtree(folder, ignore_errors=True)
+        if row.media_name and not self.catalog.media_in_use(row.media_name):
+            self.media.path(row.media_name).unlink(missing_ok=True)
+
+    def media_path(self, video_id: str) -> Path:
+        """The stored file of one of this user's videos (NotFound for others' ids)."""
+        row = self.catalog.video(self.user, video_id)
+        if not row.media_name:
+            raise NotFound(f"video {video_id!r} has no stored media")
+        return self.media.path(row.media_name)
 
     def reindex(self, stage: str = "image", video_id: str | None = None) -> int:
         """Recompute ``stage`` vectors ("text" or "image") of ready videos; returns videos done."""

@@ -50,6 +50,12 @@ ProgressFn = Callable[[str, str, float], None]
 _PROGRESS_WRITE_S = 0.5
 
 
+def _name(path: Path, display_name: str | None) -> str:
+    """The file name to show: control characters dropped, directories never kept."""
+    raw = Path(display_name).name if display_name else (path.name or str(path))
+    return "".join(ch for ch in raw if ch.isprintable()).strip() or "unnamed"
+
+
 def video_id_for(owner: str, sha256: str) -> str:
     """Same bytes and owner → same id, so a re-ingest finds the video it already has."""
     return hashlib.sha256(f"{owner}\n{sha256}".encode()).hexdigest()[:16]
@@ -80,9 +86,13 @@ class Pipeline:
 
     # Entry points ---------------------------------------------------------------------------
 
-    def ingest(self, path: Path) -> IngestResult:
-        """Validate, store and process one file; never raises for a bad or failing file."""
-        filename = str(path)
+    def ingest(self, path: Path, display_name: str | None = None) -> IngestResult:
+        """Validate, store and process one file; never raises for a bad or failing file.
+
+        ``display_name`` is the user's name for the file (an upload's original name); it is
+        metadata only and never becomes a path.
+        """
+        filename = display_name or str(path)
         try:
             info = probe(path, self.settings)
             sha = sha256_file(path)
@@ -90,8 +100,8 @@ class Pipeline:
             row = self.catalog.add_rejected(
                 uuid.uuid4().hex[:16], self.owner, path.name, exc.reason
             )
-            log.warning("rejected %s", exc)
-            return self._result(row, filename, error=str(exc))
+            log.warning("rejected %s: %s", filename, exc.reason)
+            return self._result(row, filename, error=f"{filename}: {exc.reason}")
         except OSError as exc:
             reason = f"cannot read the file: {exc.strerror or exc}"
             row = self.catalog.add_rejected(
@@ -106,7 +116,9 @@ class Pipeline:
         video_id = video_id_for(self.owner, sha)
         media_name = self.media.put(path, sha, info.container)
         try:
-            self.catalog.add_accepted(video_id, self.owner, path.name, sha, info, media_name)
+            self.catalog.add_accepted(
+                video_id, self.owner, _name(path, display_name), sha, info, media_name
+            )
         except IntegrityError:
             if self.catalog.find_by_sha(self.owner, sha) is None:
                 raise

@@ -73,7 +73,11 @@ def probe(path: Path, settings: Settings) -> VideoInfo:
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidVideo(name, f"not a video file (no readable media container: {exc})") from None
+        # FFmpeg's message repeats the path; its reason alone is what the user needs.
+        detail = getattr(exc, "strerror", None) or type(exc).__name__
+        raise InvalidVideo(
+            name, f"not a video file (no readable media container: {detail})"
+        ) from None
     with container:
         demuxer = container.format.name
         if demuxer not in _DEMUXERS:

@@ -434,6 +434,22 @@ class Catalog:
             )
             return {vid: n for vid, n in rows}
 
+    def delete_video(self, video_id: str) -> None:
+        """Every catalog row of a video, in one transaction."""
+        with self.session() as s:
+            if self.is_sqlite:
+                s.execute(text("DELETE FROM scene_fts WHERE video_id = :v"), {"v": video_id})
+            for table in (FaceRow, SceneRow, SegmentRow, JobRow):
+                s.execute(delete(table).where(table.video_id == video_id))
+            s.execute(delete(VideoRow).where(VideoRow.id == video_id))
+
+    def media_in_use(self, media_name: str) -> bool:
+        with self.session() as s:
+            count = s.scalar(
+                select(func.count()).select_from(VideoRow).where(VideoRow.media_name == media_name)
+            )
+            return (count or 0) > 0
+
     # Search support ------------------------------------------------------------------------------
 
     def ready_video_ids(self, owner: str) -> set[str]:

@@ -1,0 +1,403 @@
+"""Heimdex Lab web app: Upload, Library, Search (with a player), People.
+
+Served by `heimdex serve` (which also serves /media/<video_id>), or by `panel serve`.
+State lives in param.Parameterized classes; the views below are thin functions of that state and
+every action calls `heimdex_lab`. Ingestion runs on a background worker, never in a callback.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import panel as pn
+import param
+
+from heimdex_lab import Library, Settings
+from heimdex_lab.app.worker import worker_for
+from heimdex_lab.errors import HeimdexError
+from heimdex_lab.types import SearchPage
+
+pn.extension("tabulator", "filedropper", inline=True, notifications=True)
+
+ACCEPTED = [".mp4", ".mov", ".avi", ".mkv", ".webm", "video/*"]
+REFRESH_MS = 1000
+
+
+def current_user(settings: Settings) -> str:
+    if os.environ.get("HEIMDEX_APP_NO_AUTH", "1") == "1":
+        return settings.user
+    return pn.state.user or settings.user
+
+
+class LibraryState(param.Parameterized):
+    """The signed-in user's library: videos, people, uploads in flight."""
+
+    version = param.Integer(default=0, doc="bumped whenever something visible changed")
+
+    def __init__(self, settings: Settings, **params: Any) -> None:
+        super().__init__(**params)
+        self.lib = Library(settings)
+        self.worker = worker_for(settings)
+        self._seen: tuple[Any, ...] = ()
+
+    def refresh(self) -> None:
+        """Bump ``version`` only when videos or uploads changed (no flicker when idle)."""
+        videos = self.lib.videos()
+        uploads = [
+            (u.upload_id, u.state, u.stage, round(u.progress, 2))
+            for u in self.worker.of(self.lib.user)
+        ]
+        seen = (
+            tuple(videos.select("video_id", "state", "stage", "progress").rows()),
+            tuple(uploads),
+            self.lib.people_frame().height,
+        )
+        if seen != self._seen:
+            self._seen = seen
+            self.version += 1
+
+
+class SearchState(param.Parameterized):
+    query = param.String(default="")
+    mode = param.Selector(default="hybrid", objects=["hybrid", "text", "keyword", "visual"])
+    people = param.List(default=[])
+    videos = param.List(default=[])
+    page = param.Integer(default=1, bounds=(1, None))
+    k = param.Integer(default=8)
+    playing = param.Tuple(default=("", 0.0), length=2, doc="(video id, start second)")
+
+    def __init__(self, lib: Library, **params: Any) -> None:
+        super().__init__(**params)
+        self.lib = lib
+
+    def results(self) -> SearchPage | str:
+        if not self.query.strip() and not (self.people or self.videos):
+            return "Type what was said or shown, or pick a person or a video."
+        try:
+            return self.lib.search(
+                self.query,
+                k=self.k,
+                page=self.page,
+                people=self.people,
+                videos=self.videos,
+                mode=self.mode,
+            )
+        except HeimdexError as exc:
+            return str(exc)
+
+
+# Views -----------------------------------------------------------------------------------------
+
+
+def upload_view(state: LibraryState) -> pn.viewable.Viewable:
+    limit_mb = state.lib.settings.max_upload_bytes // (1024 * 1024)
+    dropper = pn.widgets.FileDropper(
+        multiple=True,
+        accepted_filetypes=ACCEPTED,
+        max_file_size=f"{limit_mb}MB",
+        chunk_size=8_000_000,
+        sizing_mode="stretch_width",
+    )
+    submitted: set[str] = set()
+
+    def take(event: Any) -> None:
+        for filename, data in (event.new or {}).items():
+            if filename in submitted:
+                continue
+            submitted.add(filename)
+            if isinstance(data, str):  # text/* files arrive decoded: they are not videos
+                data = data.encode()
+            state.worker.submit(state.lib.user, filename, data)
+        state.refresh()
+
+    dropper.param.watch(take, "value")
+
+    def uploads(_version: int) -> pn.viewable.Viewable:
+        rows = [
+            {
+                "file": u.filename,
+                "state": u.state,
+                "stage": u.stage,
+                "progress": f"{100 * u.progress:.0f}%",
+                "message": u.error or "",
+            }
+            for u in reversed(state.worker.of(state.lib.user))
+        ]
+        if not rows:
+            return pn.pane.Markdown("No uploads yet in this session.")
+        return pn.widgets.Tabulator(
+            pn_frame(rows),
+            show_index=False,
+            disabled=True,
+            sizing_mode="stretch_width",
+            name="uploads",
+            css_classes=["heimdex-uploads"],
+        )
+
+    return pn.Column(
+        pn.pane.Markdown(
+            f"### Upload videos\nMP4, MOV, AVI, MKV or WebM, up to {limit_mb} MB each. "
+            "Each file is checked, transcribed, split into scenes and indexed in the background."
+        ),
+        dropper,
+        pn.bind(uploads, state.param.version),
+        sizing_mode="stretch_width",
+    )
+
+
+def library_view(state: LibraryState) -> pn.viewable.Viewable:
+    message = pn.pane.Markdown("")
+
+    def table(_version: int) -> pn.viewable.Viewable:
+        frame = state.lib.videos()
+        if frame.is_empty():
+            return pn.pane.Markdown("The library is empty: upload a video first.")
+        view = frame.select(
+            "video_id", "filename", "state", "stage", "progress", "duration_s", "scenes", "error"
+        )
+        tab = pn.widgets.Tabulator(
+            view.to_pandas(),
+            show_index=False,
+            disabled=True,
+            selectable=1,
+            sizing_mode="stretch_width",
+            name="videos",
+            css_classes=["heimdex-videos"],
+            formatters={"progress": {"type": "progress", "max": 1}},
+        )
+        retry = pn.widgets.Button(name="Retry selected", button_type="primary")
+        delete = pn.widgets.Button(name="Delete selected", button_type="danger")
+
+        def selected() -> str | None:
+            return str(view["video_id"][tab.selection[0]]) if tab.selection else None
+
+        def on_retry(_: Any) -> None:
+            video_id = selected()
+            if video_id:
+                try:
+                    result = state.lib.retry(video_id)
+                    message.object = f"{result.file}: {result.state}"
+                except HeimdexError as exc:
+                    message.object = f"**{html.escape(str(exc))}**"
+                state.refresh()
+
+        def on_delete(_: Any) -> None:
+            video_id = selected()
+            if video_id:
+                state.lib.delete_video(video_id)
+                message.object = f"Deleted {video_id}."
+                state.refresh()
+
+        retry.on_click(on_retry)
+        delete.on_click(on_delete)
+        return pn.Column(tab, pn.Row(retry, delete), sizing_mode="stretch_width")
+
+    return pn.Column(
+        pn.pane.Markdown("### Library"),
+        pn.bind(table, state.param.version),
+        message,
+        sizing_mode="stretch_width",
+    )
+
+
+def player_html(video_id: str, start: float) -> str:
+    if not video_id:
+        return "<p><i>Click a result to play it from the start of its scene.</i></p>"
+    return (
+        f'<video id="heimdex-player" data-start="{start:.3f}" src="/media/{html.escape(video_id)}'
+        f'#t={start:.3f}" controls autoplay muted playsinline '
+        'style="width:100%;max-height:360px;background:#000"></video>'
+    )
+
+
+def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewable:
+    query = pn.widgets.TextInput.from_param(
+        search.param.query,
+        placeholder="e.g. the rocket launch where she talks about the budget",
+        name="",
+        sizing_mode="stretch_width",
+    )
+    mode = pn.widgets.Select.from_param(search.param.mode, name="Mode", width=120)
+    people = pn.widgets.MultiChoice(name="People", width=220)
+    videos = pn.widgets.MultiChoice(name="Videos", width=260)
+
+    def options(_version: int) -> None:
+        people.options = state.lib.people_frame()["name"].to_list()
+        frame = state.lib.videos()
+        ready = frame.filter(frame["state"] == "ready")
+        videos.options = dict(zip(ready["filename"], ready["video_id"], strict=True))
+
+    pn.bind(options, state.param.version, watch=True)
+    options(0)
+    people.link(search, value="people")
+    videos.link(search, value="videos")
+    for widget in (query, mode, people, videos):
+        widget.param.watch(lambda _e: setattr(search, "page", 1), "value")
+
+    player = pn.pane.HTML(player_html("", 0.0), sizing_mode="stretch_width", name="player")
+    search.param.watch(lambda e: setattr(player, "object", player_html(*e.new)), "playing")
+
+    def results(*_: Any) -> pn.viewable.Viewable:
+        page = search.results()
+        if isinstance(page, str):
+            return pn.pane.Markdown(page)
+        cards = [result_card(hit, search) for hit in page.hits]
+        pages = max(1, -(-page.total // page.k))
+        prev = pn.widgets.Button(name="◀ Previous", disabled=page.page <= 1)
+        nxt = pn.widgets.Button(name="Next ▶", disabled=page.page >= pages)
+        prev.on_click(lambda _e: setattr(search, "page", search.page - 1))
+        nxt.on_click(lambda _e: setattr(search, "page", search.page + 1))
+        summary = pn.pane.Markdown(f"**{page.total}** scene(s) · page {page.page} of {pages}")
+        return pn.Column(summary, *cards, pn.Row(prev, nxt), sizing_mode="stretch_width")
+
+    bound = pn.bind(
+        results,
+        search.param.query,
+        search.param.mode,
+        search.param.people,
+        search.param.videos,
+        search.param.page,
+        state.param.version,
+    )
+    return pn.Row(
+        pn.Column(pn.Row(query, mode), pn.Row(people, videos), bound, sizing_mode="stretch_width"),
+        pn.Column(player, width=520),
+        sizing_mode="stretch_width",
+    )
+
+
+def result_card(hit: Any, search: SearchState) -> pn.viewable.Viewable:
+    snippet = html.escape(hit.snippet or "(no speech)")
+    snippet = snippet.replace("**", "\x00").split("\x00")
+    marked = "".join(f"<mark>{part}</mark>" if i % 2 else part for i, part in enumerate(snippet))
+    people = f"<br>People: {html.escape(', '.join(hit.people))}" if hit.people else ""
+    text = pn.pane.HTML(
+        f"<b>{html.escape(hit.filename)}</b> · {hit.start:.1f}-{hit.end:.1f} s · "
+        f"score {hit.score:.2f}<br>{marked}{people}",
+        sizing_mode="stretch_width",
+    )
+    image = pn.pane.JPG(hit.keyframe, width=160) if hit.keyframe else pn.Spacer(width=160)
+    play = pn.widgets.Button(
+        name=f"▶ Play from {hit.start:.1f} s", button_type="primary", css_classes=["heimdex-play"]
+    )
+    play.on_click(lambda _e: setattr(search, "playing", (hit.video_id, hit.start)))
+    return pn.Card(
+        pn.Row(image, pn.Column(text, play, sizing_mode="stretch_width")),
+        hide_header=True,
+        sizing_mode="stretch_width",
+        css_classes=["heimdex-result"],
+    )
+
+
+def people_view(state: LibraryState) -> pn.viewable.Viewable:
+    name = pn.widgets.TextInput(name="Name", placeholder="Who is it?")
+    photos = pn.widgets.FileInput(accept="image/*", multiple=True, name="photos")
+    add = pn.widgets.Button(name="Add person", button_type="primary")
+    message = pn.pane.Markdown("")
+
+    def on_add(_: Any) -> None:
+        if not name.value.strip() or not photos.value:
+            message.object = "Give a name and at least one photo with exactly one face."
+            return
+        datas = photos.value if isinstance(photos.value, list) else [photos.value]
+        names = photos.filename if isinstance(photos.filename, list) else [photos.filename]
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = []
+            for n, (data, filename) in enumerate(zip(datas, names, strict=True)):
+                path = Path(tmp) / f"{n}_{Path(str(filename)).name}"
+                path.write_bytes(data)
+                paths.append(path)
+            try:
+                result = state.lib.add_person(name.value, paths)
+                message.object = (
+                    f"**{result.name}**: {result.photos} photo(s), found in "
+                    f"{result.faces_found} face(s)."
+                )
+            except HeimdexError as exc:
+                message.object = f"**Not added:** {html.escape(str(exc).split(': ', 1)[-1])}"
+        state.refresh()
+
+    add.on_click(on_add)
+
+    def people_table(_version: int) -> pn.viewable.Viewable:
+        frame = state.lib.people_frame()
+        if frame.is_empty():
+            return pn.pane.Markdown("Nobody enrolled yet.")
+        return pn.widgets.Tabulator(
+            frame.to_pandas(),
+            show_index=False,
+            disabled=True,
+            sizing_mode="stretch_width",
+            name="people",
+        )
+
+    def groups(_version: int) -> pn.viewable.Viewable:
+        rows = []
+        for group in state.lib.people.groups()[:20]:
+            crop = state.lib.path / group.crop
+            who = pn.widgets.TextInput(placeholder="Name this face", width=180)
+            button = pn.widgets.Button(name="Name", width=80)
+
+            def on_name(_e: Any, g: Any = group, w: Any = who) -> None:
+                if w.value.strip():
+                    state.lib.people.name_group(g.group_id, w.value)
+                    state.refresh()
+
+            button.on_click(on_name)
+            rows.append(
+                pn.Row(
+                    pn.pane.JPG(str(crop), width=72),
+                    pn.pane.Markdown(
+                        f"{len(group.face_ids)} face(s) in {len(group.scene_ids)} scene(s)"
+                    ),
+                    who,
+                    button,
+                )
+            )
+        return pn.Column(*rows) if rows else pn.pane.Markdown("No unnamed faces.")
+
+    return pn.Column(
+        pn.pane.Markdown(
+            "### People\nEnrol someone from photos; every scene they appear in is "
+            "found without re-ingesting."
+        ),
+        pn.Row(name, photos, add),
+        message,
+        pn.bind(people_table, state.param.version),
+        pn.pane.Markdown("### Unnamed faces"),
+        pn.bind(groups, state.param.version),
+        sizing_mode="stretch_width",
+    )
+
+
+def pn_frame(rows: list[dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+def app() -> pn.viewable.Viewable:
+    settings = Settings()
+    settings = settings.model_copy(update={"user": current_user(settings)})
+    state = LibraryState(settings)
+    search = SearchState(state.lib)
+    tabs = pn.Tabs(
+        ("Search", search_view(state, search)),
+        ("Upload", upload_view(state)),
+        ("Library", library_view(state)),
+        ("People", people_view(state)),
+        dynamic=False,
+        sizing_mode="stretch_width",
+    )
+    pn.state.add_periodic_callback(state.refresh, period=REFRESH_MS)
+    header = pn.pane.Markdown(f"**{html.escape(settings.user)}** · library `{settings.library}`")
+    return pn.template.BootstrapTemplate(
+        title="Heimdex Lab", main=[tabs], header=[header], theme="default"
+    )
+
+
+app().servable(title="Heimdex Lab")

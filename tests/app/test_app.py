@@ -1,0 +1,180 @@
+"""The web app in a real browser (Debian's Chromium driven by Playwright) on 127.0.0.1.
+
+Screenshots of each tab go to tests/app/artifacts/ (ignored by git) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, library: Path, user: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = library.parent / f"serve-{user}.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), "--user", user,
+             "serve", "--no-auth", "--port", str(self.port)],
+            stdout=self.log.open("w"), stderr=subprocess.STDOUT, env={**os.environ},
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the app did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("app") / "library"
+
+
+@pytest.fixture(scope="module")
+def server(library: Path) -> Iterator[Server]:
+    srv = Server(library, "alice")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser: object, server: Server) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1300, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    # A first search loads the text model in the server: allow for a busy 2-core machine.
+    page.set_default_timeout(120_000)
+    page.failed_requests = []  # type: ignore[attr-defined]
+    page.on("requestfailed", lambda r: page.failed_requests.append(r.url))  # type: ignore[attr-defined]
+    page.goto(server.url + "/", wait_until="networkidle")
+    yield page
+    context.close()
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+DEEP_TEXT = """el => {
+  const walk = n => (n.shadowRoot ? walk(n.shadowRoot) : '') +
+    Array.from(n.childNodes).map(c => c.nodeType === 3 ? c.textContent : walk(c)).join('');
+  return walk(el);
+}"""
+
+
+def _tab(page: object, name: str) -> None:
+    page.locator(".bk-tab", has_text=name).first.click()  # type: ignore[attr-defined]
+
+
+def _upload(page: object, *files: Path) -> None:
+    _tab(page, "Upload")
+    page.locator("input[type=file]").first.set_input_files([str(f) for f in files])  # type: ignore[attr-defined]
+
+
+def test_upload_search_and_play_from_the_scene_start(page: object, tmp_path: Path) -> None:
+    bad = tmp_path / "holiday.mp4"
+    bad.write_text("this is not a video")
+    _upload(page, SAMPLES / "space_talk.mp4", bad)
+    uploads = page.locator(".heimdex-uploads").filter(has_text="space_talk.mp4")  # type: ignore[attr-defined]
+    uploads.filter(has_text="ready").wait_for(timeout=180_000)
+    rejected = page.locator(".heimdex-uploads").filter(has_text="holiday.mp4")  # type: ignore[attr-defined]
+    rejected.filter(has_text="holiday.mp4: not a video file").wait_for(timeout=60_000)
+    _shot(page, "upload")
+
+    _tab(page, "Library")
+    page.locator(".heimdex-videos").filter(has_text="space_talk.mp4").wait_for()  # type: ignore[attr-defined]
+    _shot(page, "library")
+
+    _tab(page, "Search")
+    box = page.locator("input[placeholder^='e.g. the rocket']")  # type: ignore[attr-defined]
+    box.fill("she described going into orbit for the first time")
+    box.press("Enter")
+    first = page.locator(".heimdex-result").first  # type: ignore[attr-defined]
+    first.wait_for()
+    assert "space_talk.mp4 · 5.0-9.8 s" in first.evaluate(DEEP_TEXT)
+    first.locator("button").click()
+    player = page.locator("#heimdex-player")  # type: ignore[attr-defined]
+    player.wait_for()
+    player.evaluate(
+        "v => new Promise(ok => v.readyState >= 1 ? ok()"
+        " : v.addEventListener('loadedmetadata', ok))"
+    )
+    current = player.evaluate("v => v.currentTime")
+    assert abs(current - 5.04) < 0.3, current
+    _shot(page, "search")
+
+    _tab(page, "People")
+    page.get_by_text("Unnamed faces").wait_for()  # type: ignore[attr-defined]
+    _shot(page, "people")
+    assert page.failed_requests == [], "nothing is requested off-machine or fails"  # type: ignore[attr-defined]
+
+
+def test_another_user_sees_nothing_and_cannot_fetch_media(
+    server: Server, library: Path, browser: object
+) -> None:
+    from heimdex_lab import Library
+
+    videos = Library.open(library, user="alice").videos()
+    ready = videos.filter(videos["state"] == "ready")["video_id"].to_list()
+    assert ready, "the first test uploaded a video"
+    with urllib.request.urlopen(f"{server.url}/media/{ready[0]}") as response:
+        assert response.status == 200
+    bob = Server(library, "bob")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"{bob.url}/media/{ready[0]}")
+        assert info.value.code == 404
+        context = browser.new_context()  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.goto(bob.url + "/", wait_until="networkidle")
+        _tab(page, "Library")
+        page.get_by_text("The library is empty").wait_for()
+        context.close()
+    finally:
+        bob.stop()
