@@ -208,9 +208,15 @@ def evaluate(
     _emit(report.to_dict(), as_json, human)
 
 
-@app.command()
-def models(as_json: JsonFlag = False) -> None:
+models_app = typer.Typer(help="Each configured model: where it was found, or how to get it.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Each configured model: where it was found, or why not and how to fix it."""
+    if ctx.invoked_subcommand is not None:
+        return
     with _library() as lib:
         statuses = lib.models()
 
@@ -220,6 +226,28 @@ def models(as_json: JsonFlag = False) -> None:
             typer.echo(f"{s.job:7s} {s.name}: {where}")
 
     _emit([asdict(s) for s in statuses], as_json, human)
+
+
+@models_app.command("fetch")
+def models_fetch(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A model name, e.g. small, all-mpnet-base-v2, "
+            "ViT-B-32 or ViT-B-32:laion2b_s34b_b79k."
+        ),
+    ],
+    job: Annotated[str, typer.Option(help="speech, text or image.")] = "auto",
+) -> None:
+    """Download a model from the model hub into the local cache (needs a machine online)."""
+    from heimdex_lab.embed.registry import fetch_model
+    from heimdex_lab.errors import HeimdexError
+
+    try:
+        where = fetch_model(name, job)
+    except HeimdexError as exc:
+        _die(str(exc), 1)
+    typer.echo(f"{name}: {where}")
 
 
 @app.command()

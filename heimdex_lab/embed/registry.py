@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,3 +106,54 @@ def model_statuses(settings: Settings) -> list[ModelStatus]:
 
     statuses.append(image_model_status(settings))
     return statuses
+
+
+SPEECH_NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+                "large-v2", "large-v3", "distil-large-v3", "turbo")  # fmt: skip
+
+
+def fetch_model(name: str, job: str = "auto") -> str:
+    """Download ``name`` from the model hub into the local cache; returns where it went.
+
+    The only place Heimdex goes online, and only when asked to. A machine without a hub gets
+    `ModelUnavailable` saying so.
+    """
+    if job == "auto":
+        if name in SPEECH_NAMES or name.startswith("distil-"):
+            job = "speech"
+        elif name in TEXT_HUB_IDS or "/" in name:
+            job = "text"
+        else:
+            job = "image"
+    if job not in ("speech", "text", "image"):
+        raise ModelUnavailable(f"unknown job {job!r} (speech, text or image)")
+    previous = os.environ.get("HF_HUB_OFFLINE")
+    os.environ["HF_HUB_OFFLINE"] = "0"
+    # The hub client logs every retry; the one error at the end says it all.
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    try:
+        if job == "speech":
+            from faster_whisper import download_model
+
+            return str(download_model(name))
+        if job == "text":
+            from huggingface_hub import snapshot_download
+
+            return str(snapshot_download(TEXT_HUB_IDS.get(name, name)))
+        import open_clip
+
+        arch, _, tag = name.partition(":")
+        tags = [t for a, t in open_clip.list_pretrained() if a == arch]
+        if not tags:
+            raise ModelUnavailable(f"no pretrained weights for open_clip model {arch!r}")
+        tag = tag or ("laion2b_s34b_b79k" if "laion2b_s34b_b79k" in tags else tags[0])
+        return str(open_clip.download_pretrained(open_clip.get_pretrained_cfg(arch, tag)))
+    except ModelUnavailable:
+        raise
+    except Exception as exc:  # no network, no such model: either way, nothing was fetched
+        raise ModelUnavailable(f"could not fetch {job} model {name!r}: {exc}") from exc
+    finally:
+        if previous is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = previous
