@@ -30,7 +30,9 @@ REFRESH_MS = 1000
 def current_user(settings: Settings) -> str:
     if os.environ.get("HEIMDEX_APP_NO_AUTH", "1") == "1":
         return settings.user
-    return pn.state.user or settings.user
+    if not pn.state.user:  # the auth provider admits no one without a user; never guess one
+        raise PermissionError("not signed in")
+    return str(pn.state.user)
 
 
 class LibraryState(param.Parameterized):
@@ -394,7 +396,12 @@ def app() -> pn.viewable.Viewable:
         sizing_mode="stretch_width",
     )
     pn.state.add_periodic_callback(state.refresh, period=REFRESH_MS)
-    header = pn.pane.Markdown(f"**{html.escape(settings.user)}** · library `{settings.library}`")
+    signed_in = os.environ.get("HEIMDEX_APP_NO_AUTH", "1") != "1"
+    logout = ' · <a href="/logout" style="color:#fff">sign out</a>' if signed_in else ""
+    header = pn.pane.HTML(
+        f'<span style="color:#fff"><b>{html.escape(settings.user)}</b> · library '
+        f"<code>{html.escape(str(settings.library))}</code>{logout}</span>"
+    )
     return pn.template.BootstrapTemplate(
         title="Heimdex Lab", main=[tabs], header=[header], theme="default"
     )

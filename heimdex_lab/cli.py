@@ -272,8 +272,6 @@ def serve(
     """Serve the web app (upload, library, search with preview, people)."""
     from heimdex_lab.config import Settings
 
-    if not no_auth:
-        _die("sign-in is not available yet: run `heimdex serve --no-auth` on this machine")
     if no_auth and address not in ("127.0.0.1", "localhost", "::1"):
         _die("--no-auth serves without sign-in, so only on a loopback address (127.0.0.1)")
     values: dict[str, Any] = {}
@@ -283,10 +281,35 @@ def serve(
         values["user"] = _state.user
     settings = Settings(**values)
     settings.library.mkdir(parents=True, exist_ok=True)
+    if not no_auth:
+        from heimdex_lab.store.catalog import Catalog
+
+        catalog = Catalog(settings.catalog_url)
+        if not catalog.has_users():
+            _die("no accounts yet: add one with `heimdex users add NAME`, or run with --no-auth")
+        catalog.close()
     from heimdex_lab.app.serve import serve as run_server
 
     typer.echo(f"Heimdex Lab at http://{address}:{port}/  (Ctrl-C stops it)", err=True)
     run_server(settings, port, address, no_auth)
+
+
+users_app = typer.Typer(help="Local accounts for the web app.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(name: str) -> None:
+    """Create NAME (or set a new password); the password comes from a prompt or stdin."""
+    from heimdex_lab.app.accounts import add_user
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    with _library() as lib:
+        add_user(lib.catalog, name, password)
+    typer.echo(f"user {name} can sign in")
 
 
 people_app = typer.Typer(

@@ -40,8 +40,17 @@ def serve(settings: Settings, port: int, address: str, no_auth: bool, show: bool
     origin = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     pattern = (r"/media/([^/]+)", MediaHandler,
                {"settings": settings, "user_of": session_user(settings, no_auth)})  # fmt: skip
+    auth: dict[str, Any] = {}
+    if not no_auth:
+        from heimdex_lab.app.accounts import auth_provider, cookie_secret
+
+        auth = {
+            "auth_provider": auth_provider(settings),
+            "cookie_secret": cookie_secret(settings.library),
+        }
     pn.serve(
         {"/": str(APP)},
+        **auth,
         port=port,
         address=address,
         websocket_origin=origin,

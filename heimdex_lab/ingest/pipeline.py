@@ -98,14 +98,14 @@ class Pipeline:
             sha = sha256_file(path)
         except InvalidVideo as exc:
             row = self.catalog.add_rejected(
-                uuid.uuid4().hex[:16], self.owner, path.name, exc.reason
+                uuid.uuid4().hex[:16], self.owner, _name(path, display_name), exc.reason
             )
             log.warning("rejected %s: %s", filename, exc.reason)
             return self._result(row, filename, error=f"{filename}: {exc.reason}")
         except OSError as exc:
             reason = f"cannot read the file: {exc.strerror or exc}"
             row = self.catalog.add_rejected(
-                uuid.uuid4().hex[:16], self.owner, path.name or filename, reason
+                uuid.uuid4().hex[:16], self.owner, _name(path, display_name), reason
             )
             return self._result(row, filename, error=f"{filename}: {reason}")
         existing = self.catalog.find_by_sha(self.owner, sha)

@@ -207,6 +207,25 @@ class Catalog:
         with self._sessions.begin() as s:
             yield s
 
+    # Users ---------------------------------------------------------------------------------
+
+    def set_password(self, name: str, password_hash: str) -> None:
+        """Create the local account ``name`` or change its password hash."""
+        with self.session() as s:
+            row = s.scalar(select(UserRow).where(UserRow.name == name))
+            if row is None:
+                s.add(UserRow(id=name, name=name, password_hash=password_hash))
+            else:
+                row.password_hash = password_hash
+
+    def has_users(self) -> bool:
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(UserRow)) != 0
+
+    def password_hash(self, name: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(UserRow.password_hash).where(UserRow.name == name))
+
     # Videos --------------------------------------------------------------------------------
 
     def find_by_sha(self, owner: str, sha256: str) -> VideoRow | None:

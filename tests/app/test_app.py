@@ -33,13 +33,13 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, library: Path, user: str) -> None:
+    def __init__(self, library: Path, user: str, auth: bool = False) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = library.parent / f"serve-{user}.log"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), "--user", user,
-             "serve", "--no-auth", "--port", str(self.port)],
+             "serve", *([] if auth else ["--no-auth"]), "--port", str(self.port)],
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, env={**os.environ},
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -128,7 +128,9 @@ def test_upload_search_and_play_from_the_scene_start(page: object, tmp_path: Pat
     _shot(page, "upload")
 
     _tab(page, "Library")
-    page.locator(".heimdex-videos").filter(has_text="space_talk.mp4").wait_for()  # type: ignore[attr-defined]
+    videos = page.locator(".heimdex-videos")  # type: ignore[attr-defined]
+    videos.filter(has_text="space_talk.mp4").wait_for()
+    videos.filter(has_text="holiday.mp4").filter(has_text="rejected").wait_for()
     _shot(page, "library")
 
     _tab(page, "Search")
@@ -178,3 +180,47 @@ def test_another_user_sees_nothing_and_cannot_fetch_media(
         context.close()
     finally:
         bob.stop()
+
+
+def test_sign_in_keeps_each_user_to_their_own_library(
+    library: Path, browser: object, tmp_path: Path
+) -> None:
+    from heimdex_lab import Library
+
+    accounts = tmp_path / "accounts"
+    shutil.copytree(library, accounts)  # alice's library from the first test
+    for name in ("alice", "bob"):
+        done = subprocess.run(
+            [sys.executable, "-m", "heimdex_lab.cli", "--library", str(accounts), "users", "add",
+             name], input=f"{name}-secret-pw\n", capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    videos = Library.open(accounts, user="alice").videos()
+    video_id = videos.filter(videos["state"] == "ready")["video_id"][0]
+    srv = Server(accounts, "local", auth=True)
+    try:
+        with urllib.request.urlopen(srv.url + "/") as response:  # follows the redirect
+            assert response.url.startswith(srv.url + "/login")
+        for name, sees in (("alice", True), ("bob", False)):
+            context = browser.new_context()  # type: ignore[attr-defined]
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            page.goto(srv.url + "/")
+            page.fill("#username", name)
+            page.fill("#password", "wrong password")
+            page.click("#login")
+            page.get_by_text("Invalid username or password").wait_for()
+            page.fill("#username", name)
+            page.fill("#password", f"{name}-secret-pw")
+            page.click("#login")
+            _tab(page, "Library")
+            if sees:
+                page.locator(".heimdex-videos").filter(has_text="space_talk.mp4").wait_for()
+                _shot(page, "library-signed-in")
+            else:
+                page.get_by_text("The library is empty").wait_for()
+            media = page.request.get(f"{srv.url}/media/{video_id}")
+            assert media.status == (200 if sees else 404)
+            context.close()
+    finally:
+        srv.stop()

@@ -193,3 +193,19 @@ def test_a_bad_file_does_not_stop_the_batch(library: Library, copy_sample, tmp_p
         .to_list()[0]
         .startswith("not a video file")
     )
+
+
+def test_user_file_names_are_metadata_never_paths(library: Library, copy_sample) -> None:
+    upload = copy_sample("silent_coins.webm", "3f2a.upload")  # how the app stores an upload
+    pipeline = library._pipeline(None)
+    hostile = "../../etc/evil\nname.webm"
+    result = pipeline.ingest(upload, display_name=hostile)
+    assert result.state == "ready" and result.file == hostile
+    assert library.videos()["filename"].to_list() == ["evilname.webm"]
+    rejected = upload.with_name("x.upload")
+    rejected.write_text("no video")
+    bad = pipeline.ingest(rejected, display_name="holiday.mp4")
+    assert bad.error is not None and bad.error.startswith("holiday.mp4: not a video file")
+    assert library.videos()["filename"].to_list() == ["evilname.webm", "holiday.mp4"]
+    stored = [p.name for p in library.media.media_dir.iterdir()]
+    assert len(stored) == 1 and re.fullmatch(r"[0-9a-f]{64}\.webm", stored[0]), stored

@@ -1,0 +1,73 @@
+"""Local accounts for the web app: bcrypt password hashes in the catalog, Panel sign-in pages.
+
+The login and logout pages are our own: Panel's default ones load images from a CDN, which an
+offline machine cannot reach.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from heimdex_lab.config import Settings
+from heimdex_lab.errors import UsageError
+from heimdex_lab.store.catalog import Catalog
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    import bcrypt
+
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def check_password(password: str, hashed: str | None) -> bool:
+    import bcrypt
+
+    if not hashed:
+        return False
+    return bool(bcrypt.checkpw(password.encode(), hashed.encode()))
+
+
+def add_user(catalog: Catalog, name: str, password: str) -> None:
+    name = name.strip()
+    if not name or any(not ch.isprintable() or ch in "/\\\\" for ch in name):
+        raise UsageError(f"not a usable user name: {name!r}")
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"the password needs at least {MIN_PASSWORD} characters")
+    catalog.set_password(name, hash_password(password))
+
+
+def cookie_secret(library: Path) -> str:
+    """A per-library secret for signed cookies, made once and kept private (mode 0600)."""
+    path = library / ".cookie_secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def auth_provider(settings: Settings) -> Any:
+    """A Panel auth provider that checks names and passwords against the catalog."""
+    from panel.auth import BasicAuthProvider, BasicLoginHandler
+
+    catalog = Catalog(settings.catalog_url)
+
+    class LoginHandler(BasicLoginHandler):
+        def _validate(self, username: str, password: str) -> bool:
+            return check_password(password, catalog.password_hash(username))
+
+    class Provider(BasicAuthProvider):
+        @property
+        def login_handler(self) -> Any:
+            LoginHandler._login_endpoint = self._login_endpoint
+            LoginHandler._login_template = self._login_template
+            return LoginHandler
+
+    return Provider(
+        login_template=str(TEMPLATES / "login.html"),
+        logout_template=str(TEMPLATES / "logout.html"),
+    )
