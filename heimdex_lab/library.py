@@ -95,7 +95,7 @@ class Library:
         if self._vectors is None:
             from heimdex_lab.store.vectors import VectorStore
 
-            self._vectors = VectorStore(self.path / "vectors")
+            self._vectors = VectorStore(self.path / "vectors", owner=self.user)
         return self._vectors
 
     def close(self) -> None:

@@ -134,17 +134,27 @@ def _load(
 
 
 _load_lock = threading.Lock()
+_unavailable: dict[tuple[object, ...], ModelUnavailable] = {}
 
 
 def image_embedder(settings: Settings) -> ImageEmbedder:
     """The process-wide image model of these settings; raises `ModelUnavailable`."""
+    key = (
+        settings.image_model,
+        settings.image_pretrained,
+        settings.image_checkpoint,
+        settings.image_model_config,
+    )
     with _load_lock:
-        return _load(
-            settings.image_model,
-            settings.image_pretrained,
-            settings.image_checkpoint,
-            settings.image_model_config,
-        )
+        # A missing model stays missing for this process: hybrid search asks on every query,
+        # and trying again costs the open_clip import and a cache lookup each time.
+        if key in _unavailable:
+            raise _unavailable[key]
+        try:
+            return _load(*key)
+        except ModelUnavailable as exc:
+            _unavailable[key] = exc
+            raise
 
 
 def image_model_status(settings: Settings) -> ModelStatus:

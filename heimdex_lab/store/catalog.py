@@ -488,16 +488,17 @@ class Catalog:
         if not terms or not self.is_sqlite:
             return {}
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        params: dict[str, Any] = {"q": match, "o": owner, "n": limit, "ready": VideoState.READY}
+        params: dict[str, Any] = {"q": match, "o": owner, "n": limit}
         video_clause = ""
         if videos:
             names = [f":v{i}" for i in range(len(videos))]
-            video_clause = f" AND f.video_id IN ({', '.join(names)})"
+            video_clause = f" AND video_id IN ({', '.join(names)})"
             params.update({f"v{i}": v for i, v in enumerate(videos)})
+        # FTS5's own rank column (bm25) sorts inside the index; videos that are not ready are
+        # dropped by the caller, which knows them already.
         sql = (
-            "SELECT f.scene_id, bm25(scene_fts) AS rank FROM scene_fts f "
-            "JOIN videos v ON v.id = f.video_id AND v.state = :ready "
-            f"WHERE scene_fts MATCH :q AND f.owner = :o{video_clause} ORDER BY rank LIMIT :n"
+            "SELECT scene_id, rank FROM scene_fts "
+            f"WHERE scene_fts MATCH :q AND owner = :o{video_clause} ORDER BY rank LIMIT :n"
         )
         with self.session() as s:
             return {sid: -float(r) for sid, r in s.execute(text(sql), params)}
@@ -507,12 +508,18 @@ class Catalog:
         if not ids:
             return {}
         with self.session() as s:
+            # By primary key; the owner is checked on the rows (an owner index here would make
+            # SQLite walk all the owner's scenes).
             rows = s.execute(
                 select(SceneRow, VideoRow.filename)
                 .join(VideoRow, VideoRow.id == SceneRow.video_id)
-                .where(SceneRow.id.in_(list(ids)), SceneRow.owner == owner)
+                .where(SceneRow.id.in_(list(ids)))
             )
-            return {row.id: (scene_from_row(row), filename) for row, filename in rows}
+            return {
+                row.id: (scene_from_row(row), filename)
+                for row, filename in rows
+                if row.owner == owner
+            }
 
     def scene_listing(
         self,

@@ -6,6 +6,7 @@ explicitly: Chroma's default embedder would download a model.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,10 +22,15 @@ FACES = "faces"
 _BATCH = 4096
 
 
-def collection_name(kind: str, model: str, dim: int) -> str:
-    """``scene_text__all-MiniLM-L6-v2__384``: only the characters Chroma accepts in a name."""
+def collection_name(kind: str, model: str, dim: int, owner: str) -> str:
+    """``scene_text__all-MiniLM-L6-v2__384__u<owner hash>``: characters Chroma accepts.
+
+    One collection per owner: a kNN query then needs no metadata filter, which at 100k scenes
+    cost ~570 ms per query (benchmarks/search.py), and users can never meet in a query.
+    """
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-.") or "model"
-    return f"{kind}__{safe}__{dim}"[:512]
+    user = hashlib.sha256(owner.encode()).hexdigest()[:12]
+    return f"{kind}__{safe}__{dim}__u{user}"
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,9 @@ class VectorHit:
 class VectorStore:
     """Chroma, embedded (a directory) by default or a server by URL."""
 
-    def __init__(self, path: Path | None = None, url: str | None = None) -> None:
+    def __init__(
+        self, path: Path | None = None, url: str | None = None, owner: str = "local"
+    ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -57,9 +65,10 @@ class VectorStore:
             path.mkdir(parents=True, exist_ok=True)
             self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         self._collections: dict[str, Any] = {}
+        self.owner = owner
 
     def collection(self, kind: str, model: str, dim: int) -> Any:
-        name = collection_name(kind, model, dim)
+        name = collection_name(kind, model, dim, self.owner)
         col = self._collections.get(name)
         if col is None:
             col = self.client.get_or_create_collection(
