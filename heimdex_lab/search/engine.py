@@ -116,6 +116,8 @@ class SearchEngine:
             model = text_embedder(self.settings.text_model, self.settings.embed_batch_size)
             vector = model.embed([query])[0]
             return self._knn(SCENE_TEXT, model.name, model.dim, vector, videos)
+        if not strict and not self.catalog.any_vision(self.owner):
+            return None  # no keyframe has an image vector: skip loading a CLIP model at all
         from heimdex_lab.embed.image import image_embedder
 
         try:

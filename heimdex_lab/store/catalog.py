@@ -471,6 +471,17 @@ class Catalog:
 
     # Search support ------------------------------------------------------------------------------
 
+    def any_vision(self, owner: str) -> bool:
+        """Whether any of the owner's ready videos has image vectors."""
+        with self.session() as s:
+            found = s.scalar(
+                select(VideoRow.id)
+                .where(VideoRow.owner == owner, VideoRow.state == VideoState.READY)
+                .where(VideoRow.vision.is_(True))
+                .limit(1)
+            )
+            return found is not None
+
     def ready_video_ids(self, owner: str) -> set[str]:
         with self.session() as s:
             return set(

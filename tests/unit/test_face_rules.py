@@ -31,3 +31,23 @@ def test_grouping_joins_alike_faces_and_keeps_strangers_apart() -> None:
     labels = cluster(euclidean(points, points), 0.6)
     assert labels == [0, 0, 1, 0, 1, 2]
     assert cluster(np.zeros((0, 0)), 0.6) == [] and cluster(np.zeros((1, 1)), 0.6) == [0]
+
+
+def test_yunet_backend_names_the_missing_model_file(tmp_path) -> None:
+    import pytest
+
+    from heimdex_lab.config import Settings
+    from heimdex_lab.embed.face import face_backend
+    from heimdex_lab.errors import ModelUnavailable
+
+    settings = Settings(
+        library=tmp_path,
+        face_backend="yunet",
+        face_detector_path=tmp_path / "face_detection_yunet.onnx",
+        face_recognizer_path=tmp_path / "face_recognition_sface.onnx",
+    )
+    with pytest.raises(ModelUnavailable) as info:
+        face_backend(settings)
+    message = str(info.value)
+    assert "face_detection_yunet.onnx not found" in message
+    assert "HEIMDEX_FACE_DETECTOR_PATH" in message
