@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,20 +124,26 @@ class Library:
             raise UsageError(f"unknown executor {executor!r} (available: {', '.join(EXECUTORS)})")
         if isinstance(paths, str | Path):
             paths = [paths]
-        reporter = TqdmProgress() if progress is True else (progress or None)
-        pipeline = self._pipeline(reporter)
-        try:
+        with self._reporting(progress) as pipeline:
             return [pipeline.ingest(Path(p)) for p in paths]
-        finally:
-            if isinstance(reporter, TqdmProgress):
-                reporter.close()
+
+    def ingest_upload(
+        self, path: Path, filename: str, progress: ProgressFn | None = None
+    ) -> IngestResult:
+        """Ingest a file stored under a name of ours; ``filename`` (the user's) is metadata."""
+        return self._pipeline(progress).ingest(path, display_name=filename)
 
     def resume(self, progress: bool | ProgressFn = True) -> list[IngestResult]:
         """Finish every unfinished video (interrupted or failed) of this user."""
-        reporter = TqdmProgress() if progress is True else (progress or None)
-        pipeline = self._pipeline(reporter)
-        try:
+        with self._reporting(progress) as pipeline:
             return [pipeline.run(v.id, v.filename) for v in self.catalog.unfinished(self.user)]
+
+    @contextmanager
+    def _reporting(self, progress: bool | ProgressFn) -> Iterator[Pipeline]:
+        """A pipeline reporting to tqdm bars (True), to a callback, or to nobody (False)."""
+        reporter = TqdmProgress() if progress is True else (progress or None)
+        try:
+            yield self._pipeline(reporter)
         finally:
             if isinstance(reporter, TqdmProgress):
                 reporter.close()
@@ -146,8 +153,8 @@ class Library:
         row = self.catalog.video(self.user, video_id)
         if row.state == VideoState.REJECTED:
             raise UsageError(f"{row.filename} was rejected ({row.error}); nothing to retry")
-        reporter = TqdmProgress() if progress is True else (progress or None)
-        return self._pipeline(reporter).run(video_id, row.filename)
+        with self._reporting(progress) as pipeline:
+            return pipeline.run(video_id, row.filename)
 
     def delete_video(self, video_id: str) -> None:
         """Delete a video and everything derived from it: media (unless another video of the

@@ -86,7 +86,7 @@ class IngestWorker:
                     u.stage, u.progress = stage, fraction
 
                 assert upload.path is not None
-                result = lib._pipeline(progress).ingest(upload.path, upload.filename)
+                result = lib.ingest_upload(upload.path, upload.filename, progress)
                 upload.video_id, upload.state = result.video_id, result.state
                 upload.stage, upload.error = result.stage or "", result.error
                 upload.progress = 1.0

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from heimdex_lab import Library
+from heimdex_lab.errors import UsageError
 from heimdex_lab.ingest.scene_text import sentences
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
 from heimdex_lab.types import IngestResult
@@ -197,15 +198,43 @@ def test_a_bad_file_does_not_stop_the_batch(library: Library, copy_sample, tmp_p
 
 def test_user_file_names_are_metadata_never_paths(library: Library, copy_sample) -> None:
     upload = copy_sample("silent_coins.webm", "3f2a.upload")  # how the app stores an upload
-    pipeline = library._pipeline(None)
     hostile = "../../etc/evil\nname.webm"
-    result = pipeline.ingest(upload, display_name=hostile)
+    result = library.ingest_upload(upload, hostile)
     assert result.state == "ready" and result.file == hostile
     assert library.videos()["filename"].to_list() == ["evilname.webm"]
     rejected = upload.with_name("x.upload")
     rejected.write_text("no video")
-    bad = pipeline.ingest(rejected, display_name="holiday.mp4")
+    bad = library.ingest_upload(rejected, "holiday.mp4")
     assert bad.error is not None and bad.error.startswith("holiday.mp4: not a video file")
     assert library.videos()["filename"].to_list() == ["evilname.webm", "holiday.mp4"]
     stored = [p.name for p in library.media.media_dir.iterdir()]
     assert len(stored) == 1 and re.fullmatch(r"[0-9a-f]{64}\.webm", stored[0]), stored
+
+
+def test_delete_removes_everything_of_the_video_and_nothing_else(
+    library: Library, copy_sample
+) -> None:
+    from heimdex_lab.store.vectors import FACES
+
+    keep, drop = library.ingest(
+        [copy_sample("silent_coins.webm"), copy_sample("space_talk.mp4")], progress=False
+    )
+    media = library.media_path(str(drop.video_id))
+    library.delete_video(str(drop.video_id))
+    assert library.videos()["video_id"].to_list() == [keep.video_id]
+    assert not media.exists() and library.media_path(str(keep.video_id)).exists()
+    assert not library.media.keyframe_dir(str(drop.video_id)).exists()
+    assert not (library.path / "faces" / str(drop.video_id)).exists()
+    assert library.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, str(drop.video_id)) == []
+    assert library.vectors.ids(FACES, "dlib", 128, str(drop.video_id)) == []
+    assert library.catalog.segments(str(drop.video_id)) == []
+    assert library.search("rocket", mode="keyword").total == 0
+    assert library.scenes(str(keep.video_id)).height == 3
+
+
+def test_a_rejected_file_cannot_be_retried(library: Library, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("nope")
+    (result,) = library.ingest([bad], progress=False)
+    with pytest.raises(UsageError, match="was rejected"):
+        library.retry(str(result.video_id))
