@@ -64,16 +64,10 @@ def main() -> None:
         videos = [work / f"speech_{int(args.seconds)}s_{n}.mp4" for n in (1, 2)]
         for n, video in enumerate(videos):
             subprocess.run(
-                [
-                    sys.executable,
-                    str(ROOT / "data" / "make_samples.py"),
-                    "--long",
-                    str(args.seconds + n * 0.5),
-                    "--out",
-                    str(video),
-                ],
+                [sys.executable, str(ROOT / "data" / "make_samples.py"), "--long",
+                 str(args.seconds), "--offset", str(n * 5), "--out", str(video)],
                 check=True,
-            )
+            )  # fmt: skip
         configs = {"off": {}, "vit-b-32": {}}
         if args.vision in ("vit-b-32", "both"):
             configs["vit-b-32"] = {"HEIMDEX_IMAGE_CHECKPOINT": str(vit_b_32_checkpoint(work))}

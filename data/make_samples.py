@@ -257,9 +257,10 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     }
 
 
-def long_spec(seconds: float, name: str) -> VideoSpec:
-    """A speech video of at least ``seconds``: one sentence per shot, photos cycled."""
-    shots, total, i = [], 0.0, 0
+def long_spec(seconds: float, name: str, offset: int = 0) -> VideoSpec:
+    """A speech video of at least ``seconds``: one sentence per shot, photos cycled from
+    ``offset`` (so two long videos of one length can differ)."""
+    shots, total, i = [], 0.0, offset
     while total < seconds:
         sentence = LONG_SENTENCES[i % len(LONG_SENTENCES)]
         shots.append(Shot(LONG_PHOTOS[i % len(LONG_PHOTOS)], sentence, "", min_s=3.0))
@@ -273,11 +274,12 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "samples")
     parser.add_argument("--long", type=float, default=None, help="seconds of a long speech video")
     parser.add_argument("--out", type=Path, default=None, help="file name of the long video")
+    parser.add_argument("--offset", type=int, default=0, help="first sentence of a long video")
     args = parser.parse_args()
     if args.long:
         out = args.out or Path(f"long_{int(args.long)}s.mp4")
         out.parent.mkdir(parents=True, exist_ok=True)
-        truth = render(long_spec(args.long, out.name), out.parent)
+        truth = render(long_spec(args.long, out.name, args.offset), out.parent)
         (out.parent / f"{out.stem}.json").write_text(json.dumps(truth, indent=2) + "\n")
         print(f"{out}: {truth['duration_s']:.1f} s")
         return
