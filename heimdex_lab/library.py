@@ -311,24 +311,10 @@ class Library:
 
     def people_frame(self) -> pl.DataFrame:
         """Every person of this user: photos and the number of scenes they appear in."""
-        faces = self.catalog.faces(self.user)
-        rows = []
-        with self.catalog.session() as s:
-            from heimdex_lab.store.catalog import PersonPhotoRow
-
-            for person in self.catalog.people_rows(self.user):
-                photos = (
-                    s.query(PersonPhotoRow).filter(PersonPhotoRow.person_id == person.id).count()
-                )
-                scenes = {f.scene_id for f in faces if f.person_id == person.id}
-                rows.append(
-                    {
-                        "person_id": person.id,
-                        "name": person.name,
-                        "photos": photos,
-                        "scenes": len(scenes),
-                    }
-                )
+        rows = [
+            {"person_id": pid, "name": name, "photos": photos, "scenes": scenes}
+            for pid, name, photos, scenes in self.catalog.people_counts(self.user)
+        ]
         return pl.DataFrame(rows, schema=PEOPLE_SCHEMA)
 
     def models(self) -> list[ModelStatus]:

@@ -19,7 +19,7 @@ from heimdex_lab.config import Settings
 from heimdex_lab.embed.face import FaceBackend, cluster, face_backend, match_faces, threshold
 from heimdex_lab.errors import HeimdexError, NotFound, UsageError
 from heimdex_lab.ingest.faces import usable
-from heimdex_lab.store.catalog import Catalog, PersonPhotoRow, PersonRow
+from heimdex_lab.store.catalog import Catalog, FaceRow, PersonPhotoRow, PersonRow
 from heimdex_lab.store.vectors import FACES, VectorStore
 
 # Enrolment photos are scaled down to this before detection: bounds the cost of a huge photo.
@@ -145,7 +145,7 @@ class People:
     def _result(self, person: PersonRow) -> PersonResult:
         with self.catalog.session() as s:
             photos = s.query(PersonPhotoRow).filter(PersonPhotoRow.person_id == person.id).count()
-        faces = sum(1 for f in self.catalog.faces(self.owner) if f.person_id == person.id)
+            faces = s.query(FaceRow).filter(FaceRow.person_id == person.id).count()
         return PersonResult(person.id, person.name, photos, faces)
 
     # Changes -------------------------------------------------------------------------------

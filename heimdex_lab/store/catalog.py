@@ -588,6 +588,34 @@ class Catalog:
                 )
             )
 
+    def people_counts(self, owner: str) -> list[tuple[str, str, int, int]]:
+        """(person id, name, photos, scenes they were matched in), by name; counted in SQL."""
+        photos = (
+            select(PersonPhotoRow.person_id, func.count().label("n"))
+            .group_by(PersonPhotoRow.person_id)
+            .subquery()
+        )
+        scenes = (
+            select(FaceRow.person_id, func.count(func.distinct(FaceRow.scene_id)).label("n"))
+            .where(FaceRow.owner == owner, FaceRow.person_id.is_not(None))
+            .group_by(FaceRow.person_id)
+            .subquery()
+        )
+        with self.session() as s:
+            rows = s.execute(
+                select(
+                    PersonRow.id,
+                    PersonRow.name,
+                    func.coalesce(photos.c.n, 0),
+                    func.coalesce(scenes.c.n, 0),
+                )
+                .outerjoin(photos, photos.c.person_id == PersonRow.id)
+                .outerjoin(scenes, scenes.c.person_id == PersonRow.id)
+                .where(PersonRow.owner == owner)
+                .order_by(PersonRow.name)
+            )
+            return [(pid, name, int(p), int(n)) for pid, name, p, n in rows]
+
     def person_refs(self, owner: str, backend: str) -> tuple[list[str], list[list[float]]]:
         """Every reference face vector of the owner's people, with its person id."""
         with self.session() as s:
