@@ -8,6 +8,7 @@ crash at any moment resumes at the first unfinished stage without duplicating a 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import shutil
@@ -15,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,7 @@ from heimdex_lab.media.probe import probe
 from heimdex_lab.store.catalog import Catalog, FaceRow, VideoRow
 from heimdex_lab.store.media import MediaStore, sha256_file
 from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_TEXT, VectorStore
-from heimdex_lab.types import IngestResult, Scene, VideoState
+from heimdex_lab.types import IngestResult, Scene, SceneSpan, VideoState
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ ProgressFn = Callable[[str, str, float], None]
 
 # Progress is written to the catalog at most this often, so watchers see it move.
 _PROGRESS_WRITE_S = 0.5
+
+
+@functools.cache
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="heimdex-scenes")
 
 
 def _name(path: Path, display_name: str | None) -> str:
@@ -83,6 +90,7 @@ class Pipeline:
         self._image_lock = threading.Lock()
         self._warmed = False
         self._faces_warned = False
+        self._ahead: tuple[str, Future[list[SceneSpan]]] | None = None
 
     # Entry points ---------------------------------------------------------------------------
 
@@ -136,6 +144,8 @@ class Pipeline:
         if first == VideoState.READY:
             return self._result(row, label, duplicate=duplicate)
         self._warm_up()
+        if first == VideoState.TRANSCRIBING:
+            self._detect_ahead(row)
         for stage in STAGES[STAGES.index(first) :]:
             self.catalog.set_stage(video_id, stage)
             self._report(label, stage, 0.0)
@@ -176,8 +186,22 @@ class Pipeline:
             models={"speech": self.settings.whisper_model},
         )
 
+    def _detect_ahead(self, row: VideoRow) -> None:
+        """Start scene detection (video only) while transcription (audio only) runs.
+
+        Whisper's decoder leaves a core partly idle; detection fills it. Nothing is stored
+        here: the detecting_scenes stage takes the result and commits it as usual.
+        """
+        path = self.media.path(row.media_name or "")
+        self._ahead = (row.id, _executor().submit(detect_scenes, path, self.settings, None))
+
     def _detect_scenes(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
-        spans = detect_scenes(self.media.path(row.media_name or ""), self.settings, on_progress)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == row.id:
+            spans = ahead[1].result()  # a failure there raises here, in this stage
+            on_progress(1.0)
+        else:
+            spans = detect_scenes(self.media.path(row.media_name or ""), self.settings, on_progress)
         words = scene_text.all_words(self.catalog.segments(row.id))
         scenes = [
             Scene(
