@@ -122,7 +122,13 @@ class Pipeline:
                 return self._result(existing, filename, duplicate=True)
             return self.run(existing.id, filename, duplicate=True)
         video_id = video_id_for(self.owner, sha)
-        media_name = self.media.put(path, sha, info.container)
+        try:
+            media_name = self.media.put(path, sha, info.container)
+        except OSError as exc:  # disk full, permissions: nothing was stored, the batch goes on
+            reason = f"cannot store the file in the library: {exc.strerror or exc}"
+            log.error("%s: %s", filename, reason)
+            return IngestResult(filename, None, VideoState.FAILED, VideoState.VALIDATING,
+                                info.duration_s, 0, False, f"{filename}: {reason}")  # fmt: skip
         try:
             self.catalog.add_accepted(
                 video_id, self.owner, _name(path, display_name), sha, info, media_name

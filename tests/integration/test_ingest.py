@@ -238,3 +238,25 @@ def test_a_rejected_file_cannot_be_retried(library: Library, tmp_path: Path) -> 
     (result,) = library.ingest([bad], progress=False)
     with pytest.raises(UsageError, match="was rejected"):
         library.retry(str(result.video_id))
+
+
+def test_a_media_store_failure_fails_that_file_and_the_batch_goes_on(
+    library: Library, copy_sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from heimdex_lab.store.media import MediaStore
+
+    real_put = MediaStore.put
+
+    def disk_full(self: MediaStore, source: Path, sha256: str, container: str) -> str:
+        if container == "mp4":
+            raise OSError(28, "No space left on device")
+        return real_put(self, source, sha256, container)
+
+    monkeypatch.setattr(MediaStore, "put", disk_full)
+    full, good = library.ingest(
+        [copy_sample("space_talk.mp4"), copy_sample("silent_coins.webm")], progress=False
+    )
+    assert (full.state, full.video_id) == ("failed", None)
+    assert full.error is not None and full.error.endswith("No space left on device")
+    assert good.state == "ready"
+    assert library.videos()["filename"].to_list() == ["silent_coins.webm"]
