@@ -250,6 +250,28 @@ def models_fetch(
     typer.echo(f"{name}: {where}")
 
 
+@app.command(name="check")
+def check_library(
+    as_json: JsonFlag = False,
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what can be fixed.")] = False,
+) -> None:
+    """Catalog, vectors, media and keyframes agree? Exit 0 when consistent, 1 when not."""
+    from heimdex_lab.check import check
+
+    with _library() as lib:
+        report = check(lib, repair)
+
+    def human() -> None:
+        for p in report["problems"]:
+            fixed = " (repaired)" if p["repaired"] else ""
+            typer.echo(f"{p['kind']}: {p['detail']} {p['path'] or ''}{fixed}")
+        typer.echo("consistent" if report["ok"] else "NOT consistent")
+
+    _emit(report, as_json, human)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
 @app.command()
 def reindex(
     stage: Annotated[str, typer.Option(help="What to recompute: image or text.")] = "image",

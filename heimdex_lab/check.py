@@ -1,0 +1,83 @@
+"""Library consistency: catalog ↔ vectors ↔ media ↔ keyframes (`heimdex check [--repair]`).
+
+The catalog is the source of truth: vectors are rebuilt from it and the keyframes, files nobody
+references are orphans.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from heimdex_lab.ingest.scene_text import sentences
+from heimdex_lab.store.catalog import VideoRow
+from heimdex_lab.store.vectors import SCENE_TEXT
+from heimdex_lab.types import VideoState
+
+if TYPE_CHECKING:
+    from heimdex_lab.library import Library
+
+
+@dataclass
+class Problem:
+    kind: str
+    detail: str
+    video_id: str | None = None
+    path: str | None = None
+    repaired: bool = False
+
+
+def check(lib: Library, repair: bool = False) -> dict[str, Any]:
+    """Every inconsistency found (and, with ``repair``, fixed where it can be)."""
+    problems: list[Problem] = []
+    with lib.catalog.session() as s:
+        all_videos = list(s.query(VideoRow))
+    referenced = {v.media_name for v in all_videos if v.media_name}
+    known_ids = {v.id for v in all_videos}
+    pipeline = lib._pipeline(None)
+    for video in (v for v in all_videos if v.owner == lib.user and v.state == VideoState.READY):
+        if not video.media_name or not lib.media.path(video.media_name).is_file():
+            problems.append(Problem("missing_media", f"{video.filename}: stored file is gone",
+                                    video.id, video.media_name))  # fmt: skip
+        scenes = lib.catalog.scenes(lib.user, video.id)
+        missing = [k for sc in scenes for k in sc.keyframes if not (lib.path / k).is_file()]
+        if missing:
+            problems.append(Problem("missing_keyframes", f"{video.filename}: {len(missing)} "
+                                    "keyframe file(s) missing", video.id, missing[0]))  # fmt: skip
+        want = {f"{sc.scene_id}:{k}" for sc in scenes for k in range(len(sentences(sc.text)))}
+        have = set(lib.vectors.ids(SCENE_TEXT, lib.settings.text_model, _text_dim(lib), video.id))
+        if want != have:
+            problem = Problem(
+                "text_vectors",
+                f"{video.filename}: {len(want - have)} missing, {len(have - want)} extra",
+                video.id,
+            )
+            if repair:
+                pipeline.embed_text(video.id, scenes)
+                problem.repaired = True
+            problems.append(problem)
+    for path in sorted(lib.media.media_dir.iterdir()):
+        if path.name not in referenced:
+            problem = Problem("orphan_media", "a stored file no video refers to", path=str(path))
+            if repair:
+                path.unlink(missing_ok=True)
+                problem.repaired = True
+            problems.append(problem)
+    for folder in (lib.media.keyframes_dir, lib.path / "faces"):
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.name not in known_ids:
+                problem = Problem("orphan_files", "files of a video that no longer exists",
+                                  path=str(path))  # fmt: skip
+                if repair:
+                    shutil.rmtree(path, ignore_errors=True)
+                    problem.repaired = True
+                problems.append(problem)
+    left = [p for p in problems if not p.repaired]
+    return {"ok": not left, "problems": [asdict(p) for p in problems]}
+
+
+def _text_dim(lib: Library) -> int:
+    from heimdex_lab.embed.text import text_embedder
+
+    return text_embedder(lib.settings.text_model, lib.settings.embed_batch_size).dim
