@@ -35,7 +35,6 @@ def check(lib: Library, repair: bool = False) -> dict[str, Any]:
         all_videos = list(s.query(VideoRow))
     referenced = {v.media_name for v in all_videos if v.media_name}
     known_ids = {v.id for v in all_videos}
-    pipeline = lib._pipeline(None)
     for video in (v for v in all_videos if v.owner == lib.user and v.state == VideoState.READY):
         if not video.media_name or not lib.media.path(video.media_name).is_file():
             problems.append(Problem("missing_media", f"{video.filename}: stored file is gone",
@@ -54,7 +53,7 @@ def check(lib: Library, repair: bool = False) -> dict[str, Any]:
                 video.id,
             )
             if repair:
-                pipeline.embed_text(video.id, scenes)
+                lib.reindex("text", video.id)
                 problem.repaired = True
             problems.append(problem)
     for path in sorted(lib.media.media_dir.iterdir()):

@@ -67,7 +67,7 @@ def _die(message: str, code: int = 2) -> NoReturn:
 @contextmanager
 def _library() -> Iterator[Library]:
     """Open the library, turning Heimdex errors into a one-line message and an exit code."""
-    from heimdex_lab.errors import HeimdexError, ModelUnavailable, NotFound, UsageError
+    from heimdex_lab.errors import HeimdexError, NotFound, UsageError
     from heimdex_lab.library import Library
 
     try:
@@ -75,9 +75,7 @@ def _library() -> Iterator[Library]:
             yield lib
     except (NotFound, UsageError) as exc:
         _die(str(exc), 2)
-    except ModelUnavailable as exc:
-        _die(str(exc), 1)
-    except HeimdexError as exc:
+    except HeimdexError as exc:  # a model missing, a bad photo, …: not a usage error
         _die(str(exc), 1)
 
 

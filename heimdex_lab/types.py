@@ -71,7 +71,6 @@ class Scene:
     end: float
     text: str
     keyframes: tuple[str, ...] = ()
-    people: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

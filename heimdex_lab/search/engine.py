@@ -143,10 +143,10 @@ class SearchEngine:
                 query_embeddings=[vector.tolist()], n_results=n, where=where,
                 include=["distances"],
             )  # fmt: skip
-        except Exception as exc:  # an empty collection cannot be queried
+        except Exception:  # an empty collection cannot be queried
             if collection.count() == 0:
                 return {}
-            raise exc
+            raise
         scores: dict[str, float] = {}
         for vector_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
             sid = vector_id.rsplit(":", 1)[0]
