@@ -289,7 +289,7 @@ def serve(
         bool, typer.Option("--no-auth", help="Single analyst on loopback: no sign-in.")
     ] = False,
 ) -> None:
-    """Serve the web app (upload, library, search with preview, people)."""
+    """Serve the web app (upload, library, search, people) and the HTTP API (/api/v1, /docs)."""
     from heimdex_lab.config import Settings
 
     if no_auth and address not in ("127.0.0.1", "localhost", "::1"):
@@ -308,9 +308,10 @@ def serve(
         if not catalog.has_users():
             _die("no accounts yet: add one with `heimdex users add NAME`, or run with --no-auth")
         catalog.close()
-    from heimdex_lab.app.serve import serve as run_server
+    from heimdex_lab.api.server import serve as run_server
 
     typer.echo(f"Heimdex Lab at http://{address}:{port}/  (Ctrl-C stops it)", err=True)
+    typer.echo(f"HTTP API at http://{address}:{port}/api/v1, documented at /docs", err=True)
     run_server(settings, port, address, no_auth)
 
 
@@ -330,6 +331,23 @@ def users_add(name: str) -> None:
     with _library() as lib:
         add_user(lib.catalog, name, password)
     typer.echo(f"user {name} can sign in")
+
+
+@users_app.command("token")
+def users_token(
+    name: str,
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Revoke every token of NAME instead.")
+    ] = False,
+) -> None:
+    """Print a new API bearer token for NAME (stored hashed: copy it now)."""
+    from heimdex_lab.api.auth import new_token
+
+    with _library() as lib:
+        if revoke:
+            typer.echo(f"revoked {lib.catalog.revoke_tokens(name)} token(s) of {name}", err=True)
+            return
+        typer.echo(new_token(lib.catalog, name))
 
 
 people_app = typer.Typer(

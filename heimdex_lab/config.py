@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     search_candidates: int = 200  # per signal, before fusion; bounds query cost at any size
 
+    # HTTP API (`heimdex serve`).
+    api_rate_limit: str = Field(
+        default="600/minute", description="requests per token (or client address), slowapi syntax"
+    )
+    preview_ttl_s: int = Field(default=900, description="lifetime of a signed preview URL")
+
     @property
     def catalog_url(self) -> str:
         if self.database_url:

@@ -128,10 +128,15 @@ class Library:
             return [pipeline.ingest(Path(p)) for p in paths]
 
     def ingest_upload(
-        self, path: Path, filename: str, progress: ProgressFn | None = None
+        self,
+        path: Path,
+        filename: str,
+        progress: ProgressFn | None = None,
+        video_id: str | None = None,
     ) -> IngestResult:
-        """Ingest a file stored under a name of ours; ``filename`` (the user's) is metadata."""
-        return self._pipeline(progress).ingest(path, display_name=filename)
+        """Ingest a file stored under a name of ours; ``filename`` (the user's) is metadata.
+        ``video_id`` is the id the upload was promised (see ``Pipeline.ingest``)."""
+        return self._pipeline(progress).ingest(path, display_name=filename, video_id=video_id)
 
     def resume(self, progress: bool | ProgressFn = True) -> list[IngestResult]:
         """Finish every unfinished video (interrupted or failed) of this user."""

@@ -133,6 +133,20 @@ class People:
         self.rematch()
         return self._result(person)
 
+    def create(self, name: str) -> PersonResult:
+        """A person with no photos yet (the HTTP API adds photos one request at a time)."""
+        name = name.strip()
+        if not name:
+            raise UsageError("a person needs a name")
+        return self._result(self._get_or_create(name))
+
+    def name_of(self, person_id: str) -> str:
+        """The name of one of this owner's people (NotFound for another owner's id)."""
+        for person in self.catalog.people_rows(self.owner):
+            if person.id == person_id:
+                return person.name
+        raise NotFound(f"no person with id {person_id!r}")
+
     def _get_or_create(self, name: str) -> PersonRow:
         try:
             return self.catalog.person_by_name(self.owner, name)

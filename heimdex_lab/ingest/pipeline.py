@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from heimdex_lab.config import Settings
-from heimdex_lab.errors import HeimdexError, InvalidVideo, ModelUnavailable
+from heimdex_lab.errors import HeimdexError, InvalidVideo, ModelUnavailable, NotFound
 from heimdex_lab.ingest import scene_text
 from heimdex_lab.ingest.keyframes import extract_keyframes
 from heimdex_lab.ingest.scenes import detect_scenes
@@ -94,27 +94,26 @@ class Pipeline:
 
     # Entry points ---------------------------------------------------------------------------
 
-    def ingest(self, path: Path, display_name: str | None = None) -> IngestResult:
+    def ingest(
+        self, path: Path, display_name: str | None = None, video_id: str | None = None
+    ) -> IngestResult:
         """Validate, store and process one file; never raises for a bad or failing file.
 
         ``display_name`` is the user's name for the file (an upload's original name); it is
-        metadata only and never becomes a path.
+        metadata only and never becomes a path. ``video_id`` is the id an upload was promised
+        (``video_id_for`` its bytes): a rejection is recorded under it, so it can be looked up.
         """
         filename = display_name or str(path)
         try:
             info = probe(path, self.settings)
             sha = sha256_file(path)
         except InvalidVideo as exc:
-            row = self.catalog.add_rejected(
-                uuid.uuid4().hex[:16], self.owner, _name(path, display_name), exc.reason
-            )
+            row = self._reject(video_id, _name(path, display_name), exc.reason)
             log.warning("rejected %s: %s", filename, exc.reason)
             return self._result(row, filename, error=f"{filename}: {exc.reason}")
         except OSError as exc:
             reason = f"cannot read the file: {exc.strerror or exc}"
-            row = self.catalog.add_rejected(
-                uuid.uuid4().hex[:16], self.owner, _name(path, display_name), reason
-            )
+            row = self._reject(video_id, _name(path, display_name), reason)
             return self._result(row, filename, error=f"{filename}: {reason}")
         existing = self.catalog.find_by_sha(self.owner, sha)
         if existing is not None:
@@ -139,6 +138,17 @@ class Pipeline:
             # Another process added the same bytes a moment ago: continue that video.
             return self.run(video_id, filename, duplicate=True)
         return self.run(video_id, filename)
+
+    def _reject(self, video_id: str | None, name: str, reason: str) -> VideoRow:
+        """Record a rejection; under the promised id unless a kept video already has it."""
+        if video_id is not None:
+            with contextlib.suppress(NotFound):
+                if self.catalog.video(self.owner, video_id).state != VideoState.REJECTED:
+                    video_id = None  # never replace an accepted video by a rejection
+                else:
+                    self.catalog.delete_video(video_id)  # the same bad bytes sent again
+        video_id = video_id or uuid.uuid4().hex[:16]
+        return self.catalog.add_rejected(video_id, self.owner, name, reason)
 
     def run(self, video_id: str, file: str | None = None, duplicate: bool = False) -> IngestResult:
         """Run the remaining stages of an accepted video, from its first unfinished stage."""

@@ -52,6 +52,15 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
 
 
+class TokenRow(Base):
+    """An API bearer token: only its SHA-256 is stored, so a leaked catalog leaks no token."""
+
+    __tablename__ = "api_tokens"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class VideoRow(Base):
     __tablename__ = "videos"
     __table_args__ = (UniqueConstraint("owner", "sha256", name="uq_videos_owner_sha256"),)
@@ -226,13 +235,37 @@ class Catalog:
         with self.session() as s:
             return s.scalar(select(UserRow.password_hash).where(UserRow.name == name))
 
+    def add_token(self, user: str, token_sha256: str) -> None:
+        with self.session() as s:
+            s.add(TokenRow(token_sha256=token_sha256, user=user))
+
+    def token_user(self, token_sha256: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(TokenRow.user).where(TokenRow.token_sha256 == token_sha256))
+
+    def revoke_tokens(self, user: str) -> int:
+        with self.session() as s:
+            result = s.execute(delete(TokenRow).where(TokenRow.user == user))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     # Videos --------------------------------------------------------------------------------
+
+    def state_counts(self) -> dict[str, int]:
+        """Videos by state across all owners (the server's metrics)."""
+        with self.session() as s:
+            rows = s.execute(select(VideoRow.state, func.count()).group_by(VideoRow.state))
+            return {state: n for state, n in rows}
 
     def find_by_sha(self, owner: str, sha256: str) -> VideoRow | None:
         with self.session() as s:
             return s.scalar(
                 select(VideoRow).where(VideoRow.owner == owner, VideoRow.sha256 == sha256)
             )
+
+    def video_owner(self, video_id: str) -> str | None:
+        """Whose video this is; only for a request already authorised by a signed URL."""
+        with self.session() as s:
+            return s.scalar(select(VideoRow.owner).where(VideoRow.id == video_id))
 
     def video(self, owner: str, video_id: str) -> VideoRow:
         with self.session() as s:

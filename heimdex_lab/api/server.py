@@ -1,0 +1,380 @@
+"""`heimdex serve`: one uvicorn process serving the JSON API, media, health and metrics, and the
+Panel app at ``/`` (mounted with ``panel.io.fastapi``); app and API share one ingest worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from slowapi import Limiter
+from slowapi.errors import RateLimitExceeded
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from heimdex_lab.api import auth
+from heimdex_lab.api.observe import AccessLog, Metrics
+from heimdex_lab.app.worker import IngestWorker, worker_for
+from heimdex_lab.config import Settings
+from heimdex_lab.errors import HeimdexError, ModelUnavailable, NotFound, UsageError
+from heimdex_lab.library import Library
+from heimdex_lab.store.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+APP = Path(__file__).resolve().parents[2] / "apps" / "heimdex_app.py"
+TEMPLATES = Path(__file__).resolve().parents[1] / "app" / "templates"
+MEDIA_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
+               ".webm": "video/webm", ".avi": "video/x-msvideo"}  # fmt: skip
+
+# Paths that answer without the sign-in cookie: they check a token or signature themselves,
+# or are the public pieces of a page (sign-in, static assets, health, docs).
+_OPEN_PREFIXES = ("/api/", "/media/", "/login", "/logout", "/healthz", "/readyz", "/metrics",
+                  "/docs", "/openapi.json", "/static", "/components/", "/favicon.ico")  # fmt: skip
+
+
+class ApiError(StarletteHTTPException):
+    """An HTTP error with a short machine-readable code: ``{"error": code, "detail": …}``."""
+
+    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(status, detail, headers)
+        self.error = error
+
+
+@dataclass
+class ServerContext:
+    """What every request handler shares: settings, the catalog, the worker, metrics."""
+
+    settings: Settings
+    no_auth: bool
+    secret: str
+    catalog: Catalog
+    worker: IngestWorker
+    metrics: Metrics
+    limiter: Limiter
+    _libraries: dict[str, Library] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def library(self, user: str) -> Library:
+        """One open Library per user for the server's life (catalog engine and vectors reused)."""
+        with self._lock:
+            if user not in self._libraries:
+                self._libraries[user] = Library(self.settings.model_copy(update={"user": user}))
+            return self._libraries[user]
+
+    def close(self) -> None:
+        with self._lock:
+            for lib in self._libraries.values():
+                lib.close()
+            self._libraries.clear()
+        self.catalog.close()
+
+
+def context(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.heimdex
+    return ctx
+
+
+def current_user(request: Request) -> str:
+    """The caller: a bearer token, else the app's sign-in cookie, else the CLI user (--no-auth)."""
+    ctx = context(request)
+    header = request.headers.get("authorization")
+    user = auth.bearer_user(ctx.catalog, header)
+    if user is None and header:
+        raise ApiError(401, "unauthorized", "the bearer token is not valid",
+                       {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    user = user or auth.cookie_user(ctx.secret, request.cookies.get(auth.COOKIE))
+    if user is None and ctx.no_auth:
+        user = ctx.settings.user
+    if user is None:
+        raise ApiError(
+            401, "unauthorized",
+            "send 'Authorization: Bearer <token>' (make one with `heimdex users token NAME`)",
+            {"WWW-Authenticate": "Bearer"},
+        )  # fmt: skip
+    request.state.user = user
+    return user
+
+
+def rate_key(request: Request) -> str:
+    """Rate limits count per token (or per signed-in user, or per client address)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return "token:" + auth.token_sha256(header[7:].strip())[:24]
+    if user := getattr(request.state, "user", None):
+        return f"user:{user}"
+    return "addr:" + (request.client.host if request.client else "unknown")
+
+
+# Errors: always JSON {error, detail}, never a traceback -------------------------------------
+
+_STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
+    (NotFound, 404, "not_found"),
+    (UsageError, 400, "bad_request"),
+    (ModelUnavailable, 503, "model_unavailable"),
+)
+
+
+def _json_error(
+    status: int, error: str, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 409: "conflict", 413: "too_large",
+             415: "unsupported_type", 422: "invalid_request", 429: "rate_limited"}  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        error = getattr(exc, "error", None) or codes.get(exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return _json_error(exc.status_code, error, detail, dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}"
+            for e in exc.errors()
+        )
+        return _json_error(422, "invalid_request", problems)
+
+    @app.exception_handler(HeimdexError)
+    async def heimdex_error(_request: Request, exc: HeimdexError) -> Response:
+        for kind, status, error in _STATUS_OF:
+            if isinstance(exc, kind):
+                return _json_error(status, error, str(exc))
+        return _json_error(422, type(exc).__name__.lower(), str(exc))
+
+    @app.exception_handler(RateLimitExceeded)
+    async def rate_limited(request: Request, exc: RateLimitExceeded) -> Response:
+        import math
+        import time
+
+        retry = 60
+        view = getattr(request.state, "view_rate_limit", None)
+        if view is not None:
+            reset, _remaining = context(request).limiter.limiter.get_window_stats(view[0], *view[1])
+            retry = max(1, math.ceil(reset - time.time()))
+        return _json_error(429, "rate_limited", f"too many requests: {exc.detail}; retry later",
+                           {"Retry-After": str(retry)})  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "?")
+        log.error("request %s failed", request_id, exc_info=exc)
+        return _json_error(500, "internal", f"the server failed on request {request_id}; "
+                           "its log has the details")  # fmt: skip
+
+
+# The pages: sign-in, and the guard in front of the Panel app -------------------------------
+
+
+class SignInGuard:
+    """ASGI middleware: with accounts on, the Panel page and its websocket need the cookie."""
+
+    def __init__(self, app: Any, secret: str) -> None:
+        self.app, self.secret = app, secret
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(_OPEN_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        from http.cookies import SimpleCookie
+
+        cookies: SimpleCookie = SimpleCookie()
+        for name, value in scope.get("headers") or []:
+            if name == b"cookie":
+                cookies.load(value.decode("latin-1"))
+        morsel = cookies.get(auth.COOKIE)
+        if auth.cookie_user(self.secret, morsel.value if morsel else None):
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4401})
+        else:
+            from urllib.parse import quote
+
+            target = scope["path"] + (
+                "?" + scope["query_string"].decode() if scope["query_string"] else ""
+            )
+            await RedirectResponse(f"/login?next={quote(target)}", 303)(scope, receive, send)
+
+
+def _page(name: str, **values: Any) -> str:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True)
+    return env.from_string((TEMPLATES / name).read_text()).render(**values)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would let a link send users anywhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _install_pages(app: FastAPI, ctx: ServerContext) -> None:
+    from heimdex_lab.app.accounts import check_password
+
+    @app.get("/login", include_in_schema=False)
+    def login_page(next: str = "/") -> HTMLResponse:
+        return HTMLResponse(_page("login.html", login_endpoint="/login", next=_safe_next(next)))
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+        target = _safe_next(str(form.get("next", "/")))
+        if not check_password(password, ctx.catalog.password_hash(name)):
+            page = _page("login.html", login_endpoint="/login", next=target,
+                         errormessage="Invalid username or password")  # fmt: skip
+            return HTMLResponse(page, status_code=401)
+        response = RedirectResponse(target, 303)
+        response.set_cookie(auth.COOKIE, auth.cookie_value(ctx.secret, name), httponly=True,
+                            samesite="lax", max_age=auth.COOKIE_DAYS * 86400)  # fmt: skip
+        return response
+
+    @app.get("/logout", include_in_schema=False)
+    def logout() -> HTMLResponse:
+        response = HTMLResponse(_page("logout.html", LOGIN_ENDPOINT="/login"))
+        response.delete_cookie(auth.COOKIE)
+        return response
+
+
+def _install_media(app: FastAPI, ctx: ServerContext) -> None:
+    @app.api_route("/media/{video_id}", methods=["GET", "HEAD"], tags=["media"])
+    def media(request: Request, video_id: str, exp: str | None = None, sig: str | None = None
+              ) -> FileResponse:  # fmt: skip
+        """The stored video (or its browser-playable proxy), with HTTP range requests (206).
+
+        Allowed for its owner (token or sign-in), or anyone holding a preview URL whose
+        signature (``exp``, ``sig`` from ``/api/v1/scenes/{id}/preview``) is valid.
+        """
+        if exp is not None or sig is not None:
+            if not auth.media_signature_ok(ctx.secret, video_id, exp, sig):
+                raise ApiError(403, "bad_signature", "the preview link is invalid or expired")
+            owner = ctx.catalog.video_owner(video_id)
+            if owner is None:
+                raise ApiError(404, "not_found", f"no video with id {video_id!r}")
+        else:
+            owner = current_user(request)
+        path = ctx.library(owner).media_path(video_id)
+        if not path.is_file():
+            raise ApiError(404, "not_found", f"the media of video {video_id!r} is missing")
+        media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        return FileResponse(path, media_type=media_type,
+                            headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
+
+
+def _install_health(app: FastAPI, ctx: ServerContext) -> None:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    def readyz() -> Response:
+        """Catalog, vector store and the required models are usable."""
+        checks: dict[str, str] = {}
+        try:
+            ctx.catalog.state_counts()
+            checks["catalog"] = "ok"
+        except Exception as exc:
+            checks["catalog"] = f"failed: {exc}"
+        try:
+            ctx.library(ctx.settings.user).vectors.client.heartbeat()
+            checks["vectors"] = "ok"
+        except Exception as exc:
+            checks["vectors"] = f"failed: {exc}"
+        for status in ctx.library(ctx.settings.user).models():
+            if status.job in ("speech", "text"):
+                checks[f"model:{status.job}"] = "ok" if status.available else f"{status.reason}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus text format: request latency by route, ingest stages, queue, videos."""
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings, no_auth: bool, panel_app: bool = True,
+               origins: list[str] | None = None) -> FastAPI:  # fmt: skip
+    """The whole server as an ASGI app (``panel_app=False`` leaves out the Panel mount)."""
+    from fastapi_offline import FastAPIOffline
+
+    from heimdex_lab.api.routes import api_router
+    from heimdex_lab.app.accounts import cookie_secret
+
+    settings.library.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog(settings.catalog_url)
+    worker = worker_for(settings)
+    metrics = Metrics(catalog.state_counts, worker.queue_length)
+    worker.stage_observers.append(metrics.observe_stage)
+    limiter = Limiter(key_func=rate_key, storage_uri="memory://", strategy="moving-window")
+    ctx = ServerContext(settings, no_auth, cookie_secret(settings.library), catalog, worker,
+                        metrics, limiter)  # fmt: skip
+
+    app = FastAPIOffline(
+        title="Heimdex Lab",
+        version="1",
+        summary="Search your videos by what is said and shown.",
+        description="Upload videos, follow their ingest, search scenes, preview them, enrol "
+        "people. Authenticate with `Authorization: Bearer <token>` "
+        "(`heimdex users token NAME`). Errors are `{error, detail}`.",
+        static_url="/docs-static",
+    )
+    app.state.heimdex = ctx
+    app.state.limiter = limiter
+    _install_error_handlers(app)
+    _install_pages(app, ctx)
+    _install_media(app, ctx)
+    _install_health(app, ctx)
+    app.include_router(api_router(settings.api_rate_limit, limiter))
+    if panel_app:
+        _mount_panel(app, ctx, origins or [])
+    if not no_auth:
+        app.add_middleware(SignInGuard, secret=ctx.secret)
+    app.add_middleware(AccessLog, metrics=metrics)
+    app.router.on_shutdown.append(ctx.close)
+    return app
+
+
+def _mount_panel(app: FastAPI, ctx: ServerContext, origins: list[str]) -> None:
+    import panel as pn
+    from panel.io.fastapi import add_applications
+
+    if not APP.is_file():
+        raise FileNotFoundError(f"app file {APP} is missing")
+    # The app reads pn.state.user from our cookie, checked with this secret.
+    pn.config.cookie_secret = ctx.secret  # type: ignore[misc]
+    add_applications({"/": str(APP)}, app=app, title="Heimdex Lab", websocket_origin=origins)
+
+
+def serve(settings: Settings, port: int, address: str, no_auth: bool) -> None:
+    """Serve everything at ``http://address:port/`` until interrupted."""
+    import os
+
+    import uvicorn
+
+    os.environ["HEIMDEX_LIBRARY"] = str(settings.library.resolve())
+    os.environ["HEIMDEX_USER"] = settings.user
+    os.environ["HEIMDEX_APP_NO_AUTH"] = "1" if no_auth else "0"
+    origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+    app = create_app(settings, no_auth, origins=origins)
+    access = logging.getLogger("heimdex_lab.access")
+    handler = logging.StreamHandler()  # stderr: one JSON document per line
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    uvicorn.run(app, host=address, port=port, log_level="warning", access_log=False,
+                ws_max_size=32 * 1024 * 1024)  # fmt: skip

@@ -1,0 +1,50 @@
+"""A real `heimdex serve` on 127.0.0.1 in a subprocess, for the app and API tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """Started in __init__ (answers on ``url`` when it returns), stopped by ``stop()``."""
+
+    def __init__(
+        self, library: Path, user: str, auth: bool = False, env: dict[str, str] | None = None
+    ) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = library.parent / f"serve-{user}.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), "--user", user,
+             "serve", *([] if auth else ["--no-auth"]), "--port", str(self.port)],
+            stdout=self.log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the app did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
