@@ -2,13 +2,26 @@
 
 A model change therefore never mixes vectors of two models. Embeddings are always passed
 explicitly: Chroma's default embedder would download a model.
+
+Embedded Chroma is made for one process: another process's writes are invisible to a client
+that has loaded an index (a long-lived server kept answering without a video a CLI ingest
+had added), and two writers could each persist an index missing the other's vectors. So on a
+library directory, writers take an exclusive file lock and, under it, first reload if another
+process wrote, then write and replace a generation marker; readers reload when the marker
+changed. A Chroma server (``url``) needs none of this.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import logging
+import os
 import re
-from collections.abc import Sequence
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +33,72 @@ SCENE_IMAGE = "scene_image"
 FACES = "faces"
 # Chroma rejects a very large single add; batches stay well under its limit.
 _BATCH = 4096
+_MARKER = "heimdex.generation"
+_LOCK = "heimdex.lock"
+_STOP_OLD_AFTER_S = 30.0  # searches in flight on a replaced client finish long before this
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def _marker(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path / _MARKER)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+@dataclass
+class _Embedded:
+    """This process's client of one vectors directory and the marker it has seen."""
+
+    client: Any
+    marker: tuple[int, int] | None
+    epoch: int
+
+
+_embedded: dict[str, _Embedded] = {}
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _embedded_client(path: Path) -> _Embedded:
+    """The process's client of ``path``; a new one (fresh from disk) if another process wrote.
+
+    Chroma shares one system per directory in a process, and clients and collections hold on
+    to it: a reload drops it from Chroma's cache, makes a new client, and bumps ``epoch`` so
+    every VectorStore drops its collections. The old system is stopped once queries already
+    running on it are done.
+    """
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(path.resolve())
+    now = _marker(path)
+    entry = _embedded.get(key)
+    if entry is not None and entry.marker == now:
+        return entry
+    with _lock:
+        entry = _embedded.get(key)
+        now = _marker(path)  # read before loading: a write racing the load means a reload
+        if entry is None:
+            client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+            entry = _embedded[key] = _Embedded(client, now, 0)
+        elif entry.marker != now:
+            log.info("vectors in %s changed in another process: reloading", path)
+            old = SharedSystemClient._identifier_to_system.pop(entry.client._identifier, None)
+            client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+            entry = _embedded[key] = _Embedded(client, now, entry.epoch + 1)
+            if old is not None:
+                timer = threading.Timer(_STOP_OLD_AFTER_S, old.stop)
+                timer.daemon = True
+                timer.start()
+        return entry
 
 
 def collection_name(kind: str, model: str, dim: int, owner: str) -> str:
@@ -47,31 +126,64 @@ class VectorStore:
         self, path: Path | None = None, url: str | None = None, owner: str = "local"
     ) -> None:
         import chromadb
-        from chromadb.config import Settings as ChromaSettings
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self._http: Any = None
+        self.path: Path | None = None
         if url:
             from urllib.parse import urlparse
 
             parsed = urlparse(url)
-            self.client = chromadb.HttpClient(
+            self._http = chromadb.HttpClient(
                 host=parsed.hostname or "127.0.0.1",
                 port=parsed.port or 8000,
                 ssl=parsed.scheme == "https",
-                settings=chroma_settings,
+                settings=_chroma_settings(),
             )
         else:
             assert path is not None
             path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            self.path = path
+            _embedded_client(path)
         self._collections: dict[str, Any] = {}
+        self._epoch = 0
         self.owner = owner
 
+    @property
+    def client(self) -> Any:
+        """The Chroma client, reloaded first if another process wrote to this directory."""
+        if self.path is None:
+            return self._http
+        entry = _embedded_client(self.path)
+        if entry.epoch != self._epoch:
+            self._collections.clear()
+            self._epoch = entry.epoch
+        return entry.client
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Exclusive across processes; starts from what others wrote, then marks a change."""
+        if self.path is None:
+            yield
+            return
+        with open(self.path / _LOCK, "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                entry = _embedded_client(self.path)
+                yield
+                tmp = self.path / f".{_MARKER}.{uuid.uuid4().hex}"
+                tmp.write_text(uuid.uuid4().hex)
+                os.replace(tmp, self.path / _MARKER)
+                with _lock:  # our own write is in our loaded index already: no reload for it
+                    entry.marker = _marker(self.path)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def collection(self, kind: str, model: str, dim: int) -> Any:
+        client = self.client
         name = collection_name(kind, model, dim, self.owner)
         col = self._collections.get(name)
         if col is None:
-            col = self.client.get_or_create_collection(
+            col = client.get_or_create_collection(
                 name=name,
                 embedding_function=None,
                 metadata={"hnsw:space": "cosine", "model": model, "dim": dim, "kind": kind},
@@ -90,19 +202,21 @@ class VectorStore:
         dim: int,
     ) -> None:
         """Drop the video's vectors of this kind and model, then add these (idempotent)."""
-        col = self.collection(kind, model, dim)
-        col.delete(where={"video_id": video_id})
-        for i in range(0, len(ids), _BATCH):
-            col.upsert(
-                ids=list(ids[i : i + _BATCH]),
-                embeddings=vectors[i : i + _BATCH].astype(np.float32),
-                metadatas=list(metadatas[i : i + _BATCH]),
-            )
+        with self._writing():
+            col = self.collection(kind, model, dim)
+            col.delete(where={"video_id": video_id})
+            for i in range(0, len(ids), _BATCH):
+                col.upsert(
+                    ids=list(ids[i : i + _BATCH]),
+                    embeddings=vectors[i : i + _BATCH].astype(np.float32),
+                    metadatas=list(metadatas[i : i + _BATCH]),
+                )
 
     def delete_video(self, video_id: str) -> None:
         """Remove a video's vectors from every collection."""
-        for col in self.client.list_collections():
-            self.client.get_collection(col.name).delete(where={"video_id": video_id})
+        with self._writing():
+            for col in self.client.list_collections():
+                self.client.get_collection(col.name).delete(where={"video_id": video_id})
 
     def count(self, kind: str, model: str, dim: int, video_id: str | None = None) -> int:
         col = self.collection(kind, model, dim)
