@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    import av
 
 SPEECH_RATE = 16_000
 
@@ -51,7 +55,9 @@ def frames_at(
     if not wanted:
         return
     with av.open(str(path), metadata_errors="ignore") as container:
-        stream = container.streams.video[0]
+        stream = main_video_stream(container)
+        if stream is None:
+            return
         stream.thread_type = "AUTO"
         base = stream.time_base
         last: av.VideoFrame | None = None
@@ -64,6 +70,38 @@ def frames_at(
                     break
             if last is None:
                 continue
-            image = last.to_image()
+            image = upright(last)
             image.thumbnail((max_side, max_side))
             yield t, image
+
+
+def main_video_stream(container: av.container.InputContainer) -> av.VideoStream | None:
+    """The first video stream of moving pictures: cover art (an attached picture, as music,
+    podcasts and downloaded videos carry) is a video stream too, of one still image."""
+    import av
+
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    return None
+
+
+# PIL's turns are counter-clockwise, like a display matrix's rotation.
+_QUARTER_TURNS = {
+    1: Image.Transpose.ROTATE_90,
+    2: Image.Transpose.ROTATE_180,
+    3: Image.Transpose.ROTATE_270,
+}
+
+
+def upright(frame: av.VideoFrame) -> Image.Image:
+    """The frame as a player shows it: turned by its display matrix (a phone held upright
+    records landscape pictures and a matrix saying how to turn them)."""
+    image = frame.to_image()
+    turns = quarter_turns(frame)
+    return image.transpose(_QUARTER_TURNS[turns]) if turns else image
+
+
+def quarter_turns(frame: av.VideoFrame) -> int:
+    """Counter-clockwise quarter turns (0-3) that show ``frame`` upright."""
+    return round(frame.rotation / 90) % 4

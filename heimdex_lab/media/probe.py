@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import InvalidVideo
+from heimdex_lab.media.decode import main_video_stream, quarter_turns
 from heimdex_lab.types import VideoInfo
 
 log = logging.getLogger(__name__)
@@ -21,6 +24,12 @@ _WEBM_AUDIO = {"opus", "vorbis"}
 # A decodable stream yields a frame within a few packets; a bound keeps a broken file from
 # being read to its end just to find that out.
 _FIRST_FRAME_MAX_PACKETS = 500
+# A header may promise more than the file holds (a cut-off download, a forged duration). The
+# packets are the truth; within this margin the two agree (the length of the last frame is not
+# always stored, and a slideshow's last frame can be long).
+_DATA_SHORTFALL_S = 2.0
+# Top-level boxes of an MP4 read to tell a missing index from other garbage (real files have <10).
+_MP4_TOP_BOXES = 64
 
 
 def _describe_non_regular(mode: int) -> str:
@@ -42,10 +51,8 @@ def check_file(path: Path, settings: Settings) -> int:
         st = os.stat(path)  # follows symlinks: a link counts as what it points to
     except FileNotFoundError:
         raise InvalidVideo(name, "file not found") from None
-    except PermissionError:
-        raise InvalidVideo(name, "cannot read the file: permission denied") from None
     except OSError as exc:
-        raise InvalidVideo(name, f"cannot read the file: {exc.strerror or exc}") from None
+        raise InvalidVideo(name, _cannot_read(exc)) from None
     if not stat.S_ISREG(st.st_mode):
         raise InvalidVideo(name, f"not a regular file: it is {_describe_non_regular(st.st_mode)}")
     if st.st_size == 0:
@@ -60,8 +67,14 @@ def check_file(path: Path, settings: Settings) -> int:
         with open(path, "rb") as fh:
             fh.read(1)
     except OSError as exc:
-        raise InvalidVideo(name, f"cannot read the file: {exc.strerror or exc}") from None
+        raise InvalidVideo(name, _cannot_read(exc)) from None
     return st.st_size
+
+
+def _cannot_read(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "cannot read the file: permission denied (check the file's permissions)"
+    return f"cannot read the file: {exc.strerror or exc}"
 
 
 def probe(path: Path, settings: Settings) -> VideoInfo:
@@ -73,6 +86,12 @@ def probe(path: Path, settings: Settings) -> VideoInfo:
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        if _mp4_without_index(path):
+            raise InvalidVideo(
+                name,
+                "not a video file (truncated MP4/MOV: the index (moov box) is missing, so "
+                "nothing in it can be played; the upload or recording did not finish)",
+            ) from None
         # FFmpeg's message repeats the path; its reason alone is what the user needs.
         detail = getattr(exc, "strerror", None) or type(exc).__name__
         raise InvalidVideo(
@@ -82,25 +101,35 @@ def probe(path: Path, settings: Settings) -> VideoInfo:
         demuxer = container.format.name
         if demuxer not in _DEMUXERS:
             raise InvalidVideo(name, f"unsupported container '{demuxer}' (accepted: {ACCEPTED})")
-        if not container.streams.video:
-            kind = "audio-only file" if container.streams.audio else "no media streams"
+        vstream = main_video_stream(container)
+        if vstream is None:
+            if container.streams.video:  # an M4A of a podcast or song with its artwork
+                kind = "audio-only file: its one picture is cover art"
+            else:
+                kind = "audio-only file" if container.streams.audio else "no media streams"
             raise InvalidVideo(name, f"no video stream ({kind})")
-        vstream = container.streams.video[0]
         ctx = vstream.codec_context
         width, height = int(ctx.width or 0), int(ctx.height or 0)
         if width <= 0 or height <= 0:
             raise InvalidVideo(name, "video stream has no picture size")
         fps = float(vstream.average_rate or vstream.guessed_rate or 0.0)
-        duration = _duration_s(container, vstream)
-        if duration <= 0:
-            raise InvalidVideo(name, "zero duration (the video has no length)")
-        if duration > settings.max_duration_s:
+        declared = _declared_duration_s(container, vstream)
+        _check_duration(name, declared, settings)  # before reading a long file to its end
+        scan = _scan(container, vstream, name)
+        if declared - scan.data_s > _DATA_SHORTFALL_S:
             raise InvalidVideo(
                 name,
-                f"video is {duration / 3600:.2f} h long, over the limit of "
-                f"{settings.max_duration_s / 3600:.2f} h (HEIMDEX_MAX_DURATION_S)",
+                f"truncated or damaged file: the data ends at {_length(scan.data_s)} but the "
+                f"header says {_length(declared)} (an interrupted download or recording? "
+                "copy or export it again)",
             )
-        _decode_first_frame(container, vstream, name)
+        # A file whose header is silent (a live recording cut off) is as long as its data.
+        duration = declared or scan.data_s
+        if duration <= 0:
+            raise InvalidVideo(name, "zero duration (the video has no length)")
+        _check_duration(name, duration, settings)
+        if scan.quarter_turns % 2:  # a phone held upright: shown (and stored) as it was seen
+            width, height = height, width
         has_audio = bool(container.streams.audio)
         kind = _DEMUXERS[demuxer]
         if kind == "mp4" and container.metadata.get("major_brand", "").strip() == "qt":
@@ -121,8 +150,17 @@ def probe(path: Path, settings: Settings) -> VideoInfo:
     )
 
 
-def _duration_s(container: object, vstream: object) -> float:
-    """Container duration, else the stream's; 0.0 when neither says."""
+def _check_duration(name: str, duration: float, settings: Settings) -> None:
+    if duration > settings.max_duration_s:
+        raise InvalidVideo(
+            name,
+            f"video is {duration / 3600:.2f} h long, over the limit of "
+            f"{settings.max_duration_s / 3600:.2f} h (HEIMDEX_MAX_DURATION_S)",
+        )
+
+
+def _declared_duration_s(container: object, vstream: object) -> float:
+    """What the headers say: the container's duration, else the stream's; 0.0 if neither does."""
     import av
 
     assert isinstance(container, av.container.InputContainer)
@@ -136,16 +174,77 @@ def _duration_s(container: object, vstream: object) -> float:
     return 0.0
 
 
-def _decode_first_frame(container: object, vstream: object, name: str) -> None:
+@dataclass(frozen=True)
+class _Scan:
+    data_s: float  # from the start to the end of the last readable packet, any stream
+    quarter_turns: int  # counter-clockwise turns of 90 degrees that show the picture upright
+
+
+def _scan(container: object, vstream: object, name: str) -> _Scan:
+    """Read every packet (without decoding) to learn where the data really ends, decoding the
+    first video frame on the way; raise `InvalidVideo` if that frame cannot be decoded.
+
+    Demuxing is cheap next to what ingest does anyway (hashing reads every byte, scene
+    detection decodes every frame), and it is the only way to catch a header that lies.
+    """
     import av
 
     assert isinstance(container, av.container.InputContainer)
+    assert isinstance(vstream, av.VideoStream)
+    start = container.start_time / av.time_base if container.start_time else 0.0
+    end = start
+    first: object | None = None
+    video_packets = 0
     try:
-        for n, packet in enumerate(container.demux(vstream)):
-            if packet.decode():
-                return
-            if n >= _FIRST_FRAME_MAX_PACKETS:
-                break
+        for packet in container.demux():
+            ts = packet.pts if packet.pts is not None else packet.dts
+            if ts is not None and packet.time_base:
+                end = max(end, float((ts + (packet.duration or 0)) * packet.time_base))
+            if first is None and packet.stream.index == vstream.index and packet.size:
+                video_packets += 1
+                first = next(iter(packet.decode()), None)
+                if first is None and video_packets >= _FIRST_FRAME_MAX_PACKETS:
+                    break
+        if first is None:  # frames a decoder still holds
+            first = next(iter(vstream.codec_context.decode(None)), None)
     except (av.FFmpegError, ValueError) as exc:
-        raise InvalidVideo(name, f"the first video frame cannot be decoded ({exc})") from None
-    raise InvalidVideo(name, "the first video frame cannot be decoded (no frame in the stream)")
+        if first is None:
+            raise InvalidVideo(name, f"the first video frame cannot be decoded ({exc})") from None
+        # Damaged data after the first frame: the readable part ends here.
+        log.info("%s: data unreadable after %.2f s: %s", name, end - start, exc)
+    if not isinstance(first, av.VideoFrame):
+        raise InvalidVideo(name, "the first video frame cannot be decoded (no frame in the stream)")
+    return _Scan(data_s=max(end - start, 0.0), quarter_turns=quarter_turns(first))
+
+
+def _length(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+def _mp4_without_index(path: Path) -> bool:
+    """True for an MP4/MOV file (it starts with an ``ftyp`` box) with no ``moov`` box: the
+    index is written last, so a copy cut short has the pictures but nothing to play them by."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            at = 0
+            for n in range(_MP4_TOP_BOXES):
+                fh.seek(at)
+                header = fh.read(16)
+                if len(header) < 8:
+                    break
+                box_size, kind = struct.unpack(">I4s", header[:8])
+                if (n == 0 and kind != b"ftyp") or kind == b"moov":
+                    return False
+                if box_size == 1 and len(header) == 16:
+                    box_size = struct.unpack(">Q", header[8:])[0]
+                if box_size < 8 or at + box_size >= size:
+                    break  # the last box (size 0 means "to the end of the file")
+                at += box_size
+    except OSError:
+        return False
+    return True
