@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     whisper_beam_size: int = 5
     whisper_vad: bool = True
     cpu_threads: int = 2
+    audio_window_s: float = Field(
+        default=600.0, description="speech is decoded and transcribed in windows this long"
+    )
 
     # Scenes.
     scene_detector: Literal["content", "adaptive"] = "content"

@@ -27,8 +27,7 @@ from heimdex_lab.errors import HeimdexError, InvalidVideo, ModelUnavailable, Not
 from heimdex_lab.ingest import scene_text
 from heimdex_lab.ingest.keyframes import extract_keyframes
 from heimdex_lab.ingest.scenes import detect_scenes
-from heimdex_lab.ingest.transcript import transcribe
-from heimdex_lab.media.decode import decode_audio
+from heimdex_lab.ingest.transcript import transcribe_file
 from heimdex_lab.media.probe import probe
 from heimdex_lab.store.catalog import Catalog, FaceRow, VideoRow
 from heimdex_lab.store.media import MediaStore, sha256_file
@@ -192,8 +191,11 @@ class Pipeline:
 
     def _transcribe(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
         path = self.media.path(row.media_name or "")
-        audio = decode_audio(path) if row.has_audio else None
-        segments = transcribe(audio, self.settings, on_progress) if audio is not None else []
+        segments = (
+            transcribe_file(path, row.duration_s or 0.0, self.settings, on_progress)
+            if row.has_audio
+            else []
+        )
         self.catalog.commit_stage(
             row.id,
             VideoState.TRANSCRIBING,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from heimdex_lab.config import Settings
 from heimdex_lab.embed.registry import locate
 from heimdex_lab.errors import ModelUnavailable
-from heimdex_lab.media.decode import SPEECH_RATE
+from heimdex_lab.media.decode import SPEECH_RATE, audio_windows
 from heimdex_lab.types import Segment, Word
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,39 @@ def whisper_model(name: str, compute_type: str, cpu_threads: int) -> object:
         raise ModelUnavailable(f"speech model {name!r} at {target} did not load: {exc}") from exc
     log.info("speech model %s from %s", name, where)
     return model
+
+
+def transcribe_file(
+    path: Path,
+    duration_s: float,
+    settings: Settings,
+    on_progress: Callable[[float], None] | None = None,
+) -> list[Segment]:
+    """Segments of a file's speech, window by window (`audio_windows`): memory stays bounded
+    for any length; times are the file's. ``duration_s`` scales progress."""
+    segments: list[Segment] = []
+    total = max(duration_s, 1e-6)
+    for offset, audio in audio_windows(path, window_s=settings.audio_window_s):
+        length = audio.size / SPEECH_RATE
+
+        def report(fraction: float, offset: float = offset, length: float = length) -> None:
+            if on_progress is not None:
+                on_progress(min((offset + fraction * length) / total, 1.0))
+
+        segments += [_shifted(s, offset) for s in transcribe(audio, settings, report)]
+    return segments
+
+
+def _shifted(segment: Segment, offset: float) -> Segment:
+    if not offset:
+        return segment
+    return Segment(
+        round(segment.start + offset, 3),
+        round(segment.end + offset, 3),
+        segment.text,
+        tuple(Word(round(w.start + offset, 3), round(w.end + offset, 3), w.text)
+              for w in segment.words),
+    )  # fmt: skip
 
 
 def transcribe(

@@ -16,29 +16,85 @@ SPEECH_RATE = 16_000
 
 
 def decode_audio(path: Path, rate: int = SPEECH_RATE) -> np.ndarray:
-    """The first audio stream as mono float32 in [-1, 1] at ``rate`` Hz; empty if there is none."""
+    """The first audio stream as mono float32 in [-1, 1] at ``rate`` Hz; empty if there is none.
+
+    The whole track in memory (4 bytes a sample): for long files use `audio_windows`.
+    """
+    pieces = [w for _, w in audio_windows(path, rate, window_s=float("inf"))]
+    if not pieces:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(pieces)
+
+
+def _pcm_chunks(path: Path, rate: int) -> Iterator[np.ndarray]:
+    """The first audio stream as mono int16 chunks at ``rate`` Hz, as they decode."""
     import av
 
-    chunks: list[np.ndarray] = []
     with av.open(str(path), metadata_errors="ignore") as container:
         if not container.streams.audio:
-            return np.zeros(0, dtype=np.float32)
+            return
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
         try:
             for frame in container.decode(stream):
                 frame.pts = None  # let the resampler keep its own clock across gaps
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    yield out.to_ndarray().reshape(-1)
         except av.FFmpegError:
-            # A damaged tail: keep what decoded; the transcript covers the readable part.
-            pass
+            pass  # a damaged tail: keep what decoded; the transcript covers the readable part
         for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    # int16 while collecting halves the peak memory of a long file.
-    return np.concatenate(chunks).astype(np.float32) / 32768.0
+            yield out.to_ndarray().reshape(-1)
+
+
+def quietest_cut(samples: np.ndarray, rate: int, search_s: float, step_s: float = 0.1) -> int:
+    """An index in the last ``search_s`` seconds of ``samples`` (at most its second half): the
+    middle of the longest quiet stretch there (the latest, if several are as long).
+
+    Cutting speech in a pause keeps words whole on both sides, and the middle leaves each
+    side some silence, which the speech model expects around an utterance.
+    """
+    step = max(1, int(step_s * rate))
+    first = max(len(samples) // 2, len(samples) - int(search_s * rate))
+    n = (len(samples) - first) // step
+    if n < 2:
+        return len(samples)
+    tail = samples[first : first + n * step].astype(np.float32).reshape(n, step)
+    level = np.abs(tail).mean(axis=1)
+    quiet = level <= level.min() * 2.0 + 1.0  # +1: digital silence is all ties
+    best, best_len, run_start = 0, 0, None
+    for i, q in enumerate([*quiet.tolist(), False]):
+        if q and run_start is None:
+            run_start = i
+        elif not q and run_start is not None:
+            if i - run_start >= best_len:
+                best, best_len = run_start, i - run_start
+            run_start = None
+    return first + int((best + best_len / 2) * step)
+
+
+def audio_windows(
+    path: Path, rate: int = SPEECH_RATE, window_s: float = 600.0, search_s: float = 20.0
+) -> Iterator[tuple[float, np.ndarray]]:
+    """``(start second, float32 samples)`` windows of at most ``window_s`` seconds, in order.
+
+    Memory stays at one window however long the file is (a 3-hour track is 690 MB as float32).
+    Each window ends at the quietest moment of its last ``search_s`` seconds, not mid-word;
+    the rest starts the next window.
+    """
+    limit = window_s * rate
+    buffered: list[np.ndarray] = []
+    size = 0
+    start = 0
+    for chunk in _pcm_chunks(path, rate):
+        buffered.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            samples = np.concatenate(buffered)
+            cut = quietest_cut(samples[: int(limit)], rate, search_s)
+            yield start / rate, samples[:cut].astype(np.float32) / 32768.0
+            buffered, size, start = [samples[cut:]], len(samples) - cut, start + cut
+    if size:
+        yield start / rate, np.concatenate(buffered).astype(np.float32) / 32768.0
 
 
 def frames_at(
