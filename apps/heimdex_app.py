@@ -95,7 +95,8 @@ class SearchState(param.Parameterized):
 # Views -----------------------------------------------------------------------------------------
 
 
-def upload_view(state: LibraryState) -> pn.viewable.Viewable:
+def file_dropper(state: LibraryState) -> pn.viewable.Viewable:
+    """Plain `panel serve` (no HTTP API): files come over the websocket, whole, in memory."""
     limit_mb = state.lib.settings.max_upload_bytes // (1024 * 1024)
     dropper = pn.widgets.FileDropper(
         multiple=True,
@@ -117,6 +118,31 @@ def upload_view(state: LibraryState) -> pn.viewable.Viewable:
         state.refresh()
 
     dropper.param.watch(take, "value")
+    return dropper
+
+
+def stream_uploader(state: LibraryState) -> pn.viewable.Viewable:
+    """Under `heimdex serve`: the browser streams each file to the HTTP API (no server memory)."""
+    from heimdex_lab.app.uploader import StreamUploader
+
+    def refused(msg: dict[str, Any]) -> None:
+        error = str(msg.get("error") or "refused")
+        state.worker.record_refused(
+            state.lib.user, str(msg.get("file", "?")), int(msg.get("size") or 0), error
+        )
+        state.refresh()
+
+    return StreamUploader(
+        on_refused=refused,
+        max_bytes=state.lib.settings.max_upload_bytes,
+        sizing_mode="stretch_width",
+    )
+
+
+def upload_view(state: LibraryState) -> pn.viewable.Viewable:
+    limit_mb = state.lib.settings.max_upload_bytes // (1024 * 1024)
+    api = os.environ.get("HEIMDEX_APP_API") == "1"
+    dropper = stream_uploader(state) if api else file_dropper(state)
 
     def uploads(_version: int) -> pn.viewable.Viewable:
         rows = [

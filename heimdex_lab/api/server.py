@@ -368,6 +368,7 @@ def serve(settings: Settings, port: int, address: str, no_auth: bool) -> None:
     os.environ["HEIMDEX_LIBRARY"] = str(settings.library.resolve())
     os.environ["HEIMDEX_USER"] = settings.user
     os.environ["HEIMDEX_APP_NO_AUTH"] = "1" if no_auth else "0"
+    os.environ["HEIMDEX_APP_API"] = "1"  # the app uploads through /api/v1/videos
     origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     app = create_app(settings, no_auth, origins=origins)
     access = logging.getLogger("heimdex_lab.access")

@@ -96,6 +96,13 @@ class IngestWorker:
             return upload
         return self._enqueue(upload, path, sha256)
 
+    def record_refused(self, user: str, filename: str, size: int, error: str) -> Upload:
+        """A file refused before it reached the server's disk (in the browser or at the door),
+        listed with the user's other uploads so the reason shows in the same place."""
+        upload = self._track(Upload(next(_counter), user, filename, size))
+        upload.state, upload.error = "rejected", error
+        return upload
+
     def submit_retry(self, user: str, video_id: str, filename: str) -> Upload:
         """Queue another run of a failed or interrupted video, from its first unfinished stage."""
         upload = self._track(Upload(next(_counter), user, filename, 0, video_id=video_id))
