@@ -421,7 +421,15 @@ def app() -> pn.viewable.Viewable:
         dynamic=False,
         sizing_mode="stretch_width",
     )
-    pn.state.add_periodic_callback(state.refresh, period=REFRESH_MS)
+
+    async def tick() -> None:
+        # A coroutine: under heimdex serve (FastAPI) the page's websocket is asyncio, and only
+        # a callback on the loop gets its changes sent reliably (panel issue #7435).
+        state.refresh()
+
+    # Started once the page has loaded: a callback added while the session is still being
+    # built was sometimes never scheduled under FastAPI, and the Upload tab stood still.
+    pn.state.onload(lambda: pn.state.add_periodic_callback(tick, period=REFRESH_MS))
     signed_in = os.environ.get("HEIMDEX_APP_NO_AUTH", "1") != "1"
     logout = ' · <a href="/logout" style="color:#fff">sign out</a>' if signed_in else ""
     header = pn.pane.HTML(
