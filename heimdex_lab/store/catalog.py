@@ -1,8 +1,10 @@
 """The catalog: videos, jobs, transcript segments and scenes in one SQLAlchemy database.
 
-SQLite (WAL) is the embedded default; any SQLAlchemy URL works. Each ingest stage writes its
-output and moves the video's state in ONE transaction (`commit_stage`), so an interrupted ingest
-resumes at the first unfinished stage and never sees half a stage.
+SQLite (WAL) is the embedded default, PostgreSQL the shared one (``HEIMDEX_DATABASE_URL``); the
+schema is the same on both and kept by the migrations in ``store/migrations``. Keyword search is
+FTS5 on SQLite and a tsvector on PostgreSQL. Each ingest stage writes its output and moves the
+video's state in ONE transaction (`commit_stage`), so an interrupted ingest resumes at the first
+unfinished stage and never sees half a stage.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Engine,
@@ -27,14 +30,21 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    make_url,
     select,
     text,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from heimdex_lab.errors import NotFound
+from heimdex_lab.errors import HeimdexError, NotFound
+from heimdex_lab.store import migrations
 from heimdex_lab.types import Scene, Segment, VideoInfo, VideoState, Word
+
+# PostgreSQL text search configuration of scenes.ts (frozen in migration 0002): queries must be
+# parsed with the same one, or stems would not match.
+TS_CONFIG = "english"
 
 
 def _now() -> datetime:
@@ -74,7 +84,8 @@ class VideoRow(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     fps: Mapped[float | None] = mapped_column(Float)
     has_audio: Mapped[bool | None] = mapped_column(Boolean)
-    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    # 64-bit on PostgreSQL (files over 2 GiB); SQLite's INTEGER is 64-bit already.
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     media_name: Mapped[str | None] = mapped_column(String(128))
     vision: Mapped[bool | None] = mapped_column(Boolean)
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -109,6 +120,9 @@ class SegmentRow(Base):
 
 
 class SceneRow(Base):
+    """A scene. On PostgreSQL the table also has ``ts``, a tsvector generated from ``text`` by
+    the database (see the migrations), left unmapped so no query loads it."""
+
     __tablename__ = "scenes"
     id: Mapped[str] = mapped_column(String(96), primary_key=True)
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
@@ -156,6 +170,15 @@ class FaceRow(Base):
     score: Mapped[float | None] = mapped_column(Float)  # distance to the matched person
 
 
+def database_url(url: str) -> str:
+    """``url`` with PostgreSQL URLs on the psycopg 3 driver: ``postgres://`` (as Supabase and
+    Heroku print them) and a bare ``postgresql://`` would ask SQLAlchemy for psycopg2."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -190,22 +213,25 @@ class Catalog:
     """Typed access to the catalog database; every query is scoped by owner where ids come in."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = create_engine(url)
-        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.url = database_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        self.is_sqlite = self.dialect == "sqlite"
+        # A server may drop idle connections (Supabase does): check one before handing it out.
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        Base.metadata.create_all(self.engine)
-        if self.is_sqlite:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "CREATE VIRTUAL TABLE IF NOT EXISTS scene_fts USING fts5("
-                        "scene_id UNINDEXED, video_id UNINDEXED, owner UNINDEXED, text, "
-                        "tokenize='porter unicode61')"
-                    )
-                )
+        try:
+            migrations.upgrade(self.engine)
+        except OperationalError as exc:
+            self.engine.dispose()
+            where = self.engine.url.render_as_string(hide_password=True)
+            fix = (
+                "check that the library folder exists and is writable"
+                if self.is_sqlite
+                else "check HEIMDEX_DATABASE_URL and that the database server is reachable"
+            )
+            raise HeimdexError(f"cannot open the catalog at {where}: {exc.orig}; {fix}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -528,9 +554,25 @@ class Catalog:
     def keyword_scores(
         self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int
     ) -> dict[str, float]:
-        """BM25 of scene text for any of ``terms`` (higher is better), ready videos only."""
-        if not terms or not self.is_sqlite:
+        """Full-text relevance of scenes to any of ``terms``: the best ``limit`` scenes of
+        ``owner`` (in ``videos`` if given), higher is better.
+
+        SQLite: FTS5's BM25. PostgreSQL: ``ts_rank`` of the scene's tsvector. The scales differ
+        (BM25 about 0 to 20, ts_rank 0 to 1) and need not agree: fusion z-scores each signal or
+        uses its ranks. Scenes of videos that are not ready are dropped by the caller, which
+        knows them already.
+        """
+        if not terms:
             return {}
+        if self.is_sqlite:
+            return self._fts5_scores(owner, terms, videos, limit)
+        if self.dialect == "postgresql":
+            return self._tsvector_scores(owner, terms, videos, limit)
+        return {}
+
+    def _fts5_scores(
+        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int
+    ) -> dict[str, float]:
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         params: dict[str, Any] = {"q": match, "o": owner, "n": limit}
         video_clause = ""
@@ -538,14 +580,36 @@ class Catalog:
             names = [f":v{i}" for i in range(len(videos))]
             video_clause = f" AND video_id IN ({', '.join(names)})"
             params.update({f"v{i}": v for i, v in enumerate(videos)})
-        # FTS5's own rank column (bm25) sorts inside the index; videos that are not ready are
-        # dropped by the caller, which knows them already.
+        # FTS5's own rank column (bm25, lower is better) sorts inside the index.
         sql = (
             "SELECT scene_id, rank FROM scene_fts "
             f"WHERE scene_fts MATCH :q AND owner = :o{video_clause} ORDER BY rank LIMIT :n"
         )
         with self.session() as s:
             return {sid: -float(r) for sid, r in s.execute(text(sql), params)}
+
+    def _tsvector_scores(
+        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int
+    ) -> dict[str, float]:
+        # One tsquery per term, OR-ed (as the FTS5 query is): a term is never parsed as query
+        # syntax. English stop words become empty queries, which match nothing.
+        query = " || ".join(f"plainto_tsquery('{TS_CONFIG}', :t{i})" for i in range(len(terms)))
+        params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(terms)}
+        params.update({"o": owner, "n": limit})
+        video_clause = ""
+        if videos:
+            names = [f":v{i}" for i in range(len(videos))]
+            video_clause = f" AND video_id IN ({', '.join(names)})"
+            params.update({f"v{i}": v for i, v in enumerate(videos)})
+        # Normalisation 1 divides by 1 + log(words in the scene): a long scene does not win by
+        # length alone (BM25's length normalisation does the same job on SQLite).
+        sql = (
+            "SELECT id, ts_rank(ts, q, 1) AS score "
+            f"FROM scenes, (SELECT {query} AS q) AS query "
+            f"WHERE ts @@ q AND owner = :o{video_clause} ORDER BY score DESC, id LIMIT :n"
+        )
+        with self.session() as s:
+            return {sid: float(r) for sid, r in s.execute(text(sql), params)}
 
     def scenes_by_id(self, owner: str, ids: Sequence[str]) -> dict[str, tuple[Scene, str]]:
         """Scenes (with their video's file name) by id; ids of other owners are left out."""
