@@ -342,8 +342,10 @@ def users_token(
 ) -> None:
     """Print a new API bearer token for NAME (stored hashed: copy it now)."""
     from heimdex_lab.api.auth import new_token
+    from heimdex_lab.app.accounts import user_name
 
     with _library() as lib:
+        name = user_name(name)
         if revoke:
             typer.echo(f"revoked {lib.catalog.revoke_tokens(name)} token(s) of {name}", err=True)
             return

@@ -35,6 +35,19 @@ class InvalidPhoto(HeimdexError):
         self.reason = reason
 
 
+MAX_NAME = 256  # the catalog's column (PostgreSQL enforces it)
+
+
+def person_name(name: str) -> str:
+    """A usable person name (trimmed), or a UsageError saying why not."""
+    name = name.strip()
+    if not name:
+        raise UsageError("a person needs a name")
+    if len(name) > MAX_NAME or not name.isprintable():
+        raise UsageError(f"a person's name is printable text of at most {MAX_NAME} characters")
+    return name
+
+
 @dataclass(frozen=True)
 class PersonResult:
     person_id: str
@@ -109,9 +122,7 @@ class People:
 
     def add(self, name: str, photos: Sequence[Path]) -> PersonResult:
         """Enrol ``name`` from photos (or add photos to them); every photo is checked first."""
-        name = name.strip()
-        if not name:
-            raise UsageError("a person needs a name")
+        name = person_name(name)
         if not photos:
             raise UsageError(f"give at least one photo of {name}")
         faces = [self.face_of(Path(p)) for p in photos]  # all or nothing
@@ -135,9 +146,7 @@ class People:
 
     def create(self, name: str) -> PersonResult:
         """A person with no photos yet (the HTTP API adds photos one request at a time)."""
-        name = name.strip()
-        if not name:
-            raise UsageError("a person needs a name")
+        name = person_name(name)
         return self._result(self._get_or_create(name))
 
     def name_of(self, person_id: str) -> str:
@@ -166,9 +175,7 @@ class People:
 
     def rename(self, old: str, new: str) -> PersonResult:
         person = self.catalog.person_by_name(self.owner, old)
-        new = new.strip()
-        if not new:
-            raise UsageError("a person needs a name")
+        new = person_name(new)
         if new != old and any(p.name == new for p in self.catalog.people_rows(self.owner)):
             raise UsageError(f"there is already a person named {new!r}; merge instead")
         with self.catalog.session() as s:
@@ -255,9 +262,7 @@ class People:
                 f"no unnamed face group {group_id!r} (list them again: they change "
                 "as people are named)"
             )
-        name = name.strip()
-        if not name:
-            raise UsageError("a person needs a name")
+        name = person_name(name)
         person = self._get_or_create(name)
         vectors = self.face_vectors(list(group.face_ids))
         faces = {f.id: f for f in self.catalog.faces(self.owner)}

@@ -32,10 +32,16 @@ def check_password(password: str, hashed: str | None) -> bool:
     return bool(bcrypt.checkpw(password.encode(), hashed.encode()))
 
 
-def add_user(catalog: Catalog, name: str, password: str) -> None:
+def user_name(name: str) -> str:
+    """A usable account name (trimmed): printable, no slashes, at most 128 characters."""
     name = name.strip()
-    if not name or any(not ch.isprintable() or ch in "/\\\\" for ch in name):
+    if not name or len(name) > 128 or any(not ch.isprintable() or ch in "/\\\\" for ch in name):
         raise UsageError(f"not a usable user name: {name!r}")
+    return name
+
+
+def add_user(catalog: Catalog, name: str, password: str) -> None:
+    name = user_name(name)
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"the password needs at least {MIN_PASSWORD} characters")
     catalog.set_password(name, hash_password(password))
