@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GIB = 1024**3
@@ -21,6 +21,22 @@ class Settings(BaseSettings):
     user: str = "local"
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: <library>/catalog.sqlite"
+    )
+
+    # Past one machine (DESIGN.md §9; docs/deploy.md). Unset = everything in `library`.
+    chroma_url: str | None = Field(
+        default=None, description="Chroma server (`chroma run`), e.g. http://127.0.0.1:8000"
+    )
+    supabase_url: str | None = Field(
+        default=None, description="Supabase project URL: media in its Storage"
+    )
+    # Secrets: SecretStr keeps them out of reprs, logs and recorded settings.
+    supabase_key: SecretStr | None = Field(
+        default=None, description="Supabase service-role key (server side only, never shipped)"
+    )
+    supabase_bucket: str = "heimdex-media"
+    supabase_jwt_secret: SecretStr | None = Field(
+        default=None, description="the project's JWT secret: Supabase access tokens sign users in"
     )
 
     # Validation limits (DESIGN.md §7).
@@ -84,6 +100,12 @@ class Settings(BaseSettings):
         default="600/minute", description="requests per token (or client address), slowapi syntax"
     )
     preview_ttl_s: int = Field(default=900, description="lifetime of a signed preview URL")
+    # One torch thread a query: a short query gains nothing from two, and with two each step
+    # waits for its partner core whenever ingest or another request holds it (benchmarks/
+    # load.py: 1-client p50 280 ms with two threads on a busy machine, 31 ms with one).
+    serve_torch_threads: int = 1
+    # Searches run at once; more only queue inside torch and Chroma and stretch the tail.
+    serve_max_searches: int = Field(default=2, ge=1)
 
     @property
     def catalog_url(self) -> str:

@@ -162,15 +162,16 @@ def api_router(limit: str, limiter: Limiter) -> APIRouter:
         person: Annotated[list[str], Query(description="only scenes with this person")] = [],  # noqa: B006
         video: Annotated[list[str], Query(description="only scenes of this video id")] = [],  # noqa: B006
         mode: Literal["hybrid", "text", "keyword", "visual"] = "hybrid",
-    ) -> dict[str, object]:
+    ) -> JSONResponse:
         """Ranked scenes, as `heimdex search --json`: query, total, page, results.
 
         ``keyframe`` is the URL of the scene's middle keyframe (a file path in the CLI).
         """
-        result = ctx.library(user).search(q, k, page, person, video, mode).to_dict()
+        with ctx.searches:  # at most serve_max_searches at once; the rest wait their turn
+            result = ctx.library(user).search(q, k, page, person, video, mode).to_dict()
         for hit in result["results"]:  # type: ignore[attr-defined]
             hit["keyframe"] = _keyframe_url(hit["scene_id"]) if hit["keyframe"] else None
-        return result
+        return JSONResponse(result)
 
     @router.get("/scenes/{scene_id}", tags=["search"])
     @limited

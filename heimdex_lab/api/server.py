@@ -56,6 +56,9 @@ class ServerContext:
     worker: IngestWorker
     metrics: Metrics
     limiter: Limiter
+    searches: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(2)
+    )
     _libraries: dict[str, Library] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,14 +77,20 @@ class ServerContext:
         self.catalog.close()
 
 
-def context(request: Request) -> ServerContext:
+async def context(request: Request) -> ServerContext:
+    # async: FastAPI then runs it on the loop, not through a thread-pool hop per request.
     ctx: ServerContext = request.app.state.heimdex
     return ctx
 
 
-def current_user(request: Request) -> str:
+async def current_user(request: Request) -> str:
+    """The caller (see `user_of`); async for the same reason as `context`."""
+    return user_of(request)
+
+
+def user_of(request: Request) -> str:
     """The caller: a bearer token, else the app's sign-in cookie, else the CLI user (--no-auth)."""
-    ctx = context(request)
+    ctx: ServerContext = request.app.state.heimdex
     header = request.headers.get("authorization")
     user = auth.bearer_user(ctx.catalog, header)
     if user is None and header:
@@ -159,7 +168,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         retry = 60
         view = getattr(request.state, "view_rate_limit", None)
         if view is not None:
-            reset, _remaining = context(request).limiter.limiter.get_window_stats(view[0], *view[1])
+            limiter = request.app.state.limiter
+            reset, _remaining = limiter.limiter.get_window_stats(view[0], *view[1])
             retry = max(1, math.ceil(reset - time.time()))
         return _json_error(429, "rate_limited", f"too many requests: {exc.detail}; retry later",
                            {"Retry-After": str(retry)})  # fmt: skip
@@ -263,7 +273,7 @@ def _install_media(app: FastAPI, ctx: ServerContext) -> None:
             if owner is None:
                 raise ApiError(404, "not_found", f"no video with id {video_id!r}")
         else:
-            owner = current_user(request)
+            owner = user_of(request)
         path = ctx.library(owner).media_path(video_id)
         if not path.is_file():
             raise ApiError(404, "not_found", f"the media of video {video_id!r} is missing")
@@ -321,7 +331,8 @@ def create_app(settings: Settings, no_auth: bool, panel_app: bool = True,
     worker.stage_observers.append(metrics.observe_stage)
     limiter = Limiter(key_func=rate_key, storage_uri="memory://", strategy="moving-window")
     ctx = ServerContext(settings, no_auth, cookie_secret(settings.library), catalog, worker,
-                        metrics, limiter)  # fmt: skip
+                        metrics, limiter,
+                        threading.BoundedSemaphore(settings.serve_max_searches))  # fmt: skip
 
     app = FastAPIOffline(
         title="Heimdex Lab",
@@ -371,6 +382,9 @@ def serve(settings: Settings, port: int, address: str, no_auth: bool) -> None:
     os.environ["HEIMDEX_APP_API"] = "1"  # the app uploads through /api/v1/videos
     origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     app = create_app(settings, no_auth, origins=origins)
+    import torch  # loaded by the first search anyway; set before any model runs
+
+    torch.set_num_threads(settings.serve_torch_threads)
     access = logging.getLogger("heimdex_lab.access")
     handler = logging.StreamHandler()  # stderr: one JSON document per line
     handler.setFormatter(logging.Formatter("%(message)s"))
