@@ -250,6 +250,13 @@ def _install_pages(app: FastAPI, ctx: ServerContext) -> None:
                             samesite="lax", max_age=auth.COOKIE_DAYS * 86400)  # fmt: skip
         return response
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it whatever the page says
+        import panel
+
+        icon = Path(panel.__file__).parent / "dist" / "images" / "favicon.ico"
+        return FileResponse(icon, headers={"Cache-Control": "public, max-age=86400"})
+
     @app.get("/logout", include_in_schema=False)
     def logout() -> HTMLResponse:
         response = HTMLResponse(_page("logout.html", LOGIN_ENDPOINT="/login"))

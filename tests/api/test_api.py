@@ -278,6 +278,8 @@ def test_health_metrics_docs_and_access_log(
         assert path in spec["paths"], path
         for operation in spec["paths"][path].values():
             assert operation.get("description") or operation.get("summary"), path
+    icon = httpx.get(f"{server.url}/favicon.ico")  # browsers ask whatever the page says
+    assert icon.status_code == 200 and icon.content[:4] == b"\0\0\1\0"
     docs = httpx.get(f"{server.url}/docs").text
     assert "/openapi.json" in docs and not re.search(r"(src|href)=\"https?://", docs)
 

@@ -55,6 +55,15 @@ def page(browser: object, server: Server) -> Iterator[object]:
     page.set_default_timeout(120_000)
     page.failed_requests = []  # type: ignore[attr-defined]
     page.on("requestfailed", lambda r: page.failed_requests.append(r.url))  # type: ignore[attr-defined]
+    # Answers >= 400 to what the page loads itself (the API's refusals are expected answers).
+    context.on(  # type: ignore[attr-defined]
+        "response",
+        lambda r: (
+            r.status >= 400
+            and "/api/" not in r.url
+            and page.failed_requests.append(f"{r.status} {r.url}")
+        ),  # type: ignore[attr-defined]
+    )
     page.goto(server.url + "/", wait_until="networkidle")
     yield page
     context.close()
