@@ -10,7 +10,9 @@ import shutil
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ingest.scene_text import sentences
+from heimdex_lab.media.proxy import make_proxy, needs_proxy, proxy_format
 from heimdex_lab.store.catalog import VideoRow
 from heimdex_lab.store.vectors import SCENE_TEXT
 from heimdex_lab.types import VideoState
@@ -34,11 +36,14 @@ def check(lib: Library, repair: bool = False) -> dict[str, Any]:
     with lib.catalog.session() as s:
         all_videos = list(s.query(VideoRow))
     referenced = {v.media_name for v in all_videos if v.media_name}
+    referenced |= {p for name in referenced for p in lib.media.proxy_names(name)}
     known_ids = {v.id for v in all_videos}
     for video in (v for v in all_videos if v.owner == lib.user and v.state == VideoState.READY):
         if not video.media_name or not lib.media.path(video.media_name).is_file():
             problems.append(Problem("missing_media", f"{video.filename}: stored file is gone",
                                     video.id, video.media_name))  # fmt: skip
+        else:
+            problems.extend(_check_proxy(lib, video, repair))
         scenes = lib.catalog.scenes(lib.user, video.id)
         missing = [k for sc in scenes for k in sc.keyframes if not (lib.path / k).is_file()]
         if missing:
@@ -74,6 +79,28 @@ def check(lib: Library, repair: bool = False) -> dict[str, Any]:
                 problems.append(problem)
     left = [p for p in problems if not p.repaired]
     return {"ok": not left, "problems": [asdict(p) for p in problems]}
+
+
+def _check_proxy(lib: Library, video: VideoRow, repair: bool) -> list[Problem]:
+    """A stored file the browser cannot play needs its proxy (videos ingested before proxies
+    existed, or a proxy deleted by hand); repair makes it."""
+    name = video.media_name or ""
+    if lib.media.proxy_path(name) is not None:
+        return []
+    try:
+        if not needs_proxy(lib.media.path(name)):
+            return []
+    except HeimdexError as exc:
+        return [Problem("unreadable_media", f"{video.filename}: {exc}", video.id, name)]
+    problem = Problem("missing_proxy", f"{video.filename}: no browser-playable copy, so the "
+                      "player cannot show it", video.id, name)  # fmt: skip
+    if repair:
+        try:
+            make_proxy(lib.media.path(name), lib.media.proxy_target(name, proxy_format().ext))
+            problem.repaired = True
+        except HeimdexError as exc:
+            problem.detail += f" (repair failed: {exc})"
+    return [problem]
 
 
 def _text_dim(lib: Library) -> int:

@@ -162,8 +162,9 @@ class Library:
             return pipeline.run(video_id, row.filename)
 
     def delete_video(self, video_id: str) -> None:
-        """Delete a video and everything derived from it: media (unless another video of the
-        same bytes uses it), keyframes, face crops, vectors, scenes, transcript and jobs."""
+        """Delete a video and everything derived from it: media and its browser-playable copy
+        (unless another video of the same bytes uses them), keyframes, face crops, vectors,
+        scenes, transcript and jobs."""
         row = self.catalog.video(self.user, video_id)
         if row.sha256 is not None:
             self.vectors.delete_video(video_id)
@@ -172,13 +173,16 @@ class Library:
             shutil.rmtree(folder, ignore_errors=True)
         if row.media_name and not self.catalog.media_in_use(row.media_name):
             self.media.path(row.media_name).unlink(missing_ok=True)
+            for name in self.media.proxy_names(row.media_name):
+                self.media.path(name).unlink(missing_ok=True)
 
     def media_path(self, video_id: str) -> Path:
-        """The stored file of one of this user's videos (NotFound for others' ids)."""
+        """The file the player gets for one of this user's videos: the browser-playable copy
+        when the stored file needed one, else the stored file (NotFound for others' ids)."""
         row = self.catalog.video(self.user, video_id)
         if not row.media_name:
             raise NotFound(f"video {video_id!r} has no stored media")
-        return self.media.path(row.media_name)
+        return self.media.proxy_path(row.media_name) or self.media.path(row.media_name)
 
     def reindex(self, stage: str = "image", video_id: str | None = None) -> int:
         """Recompute ``stage`` vectors ("text" or "image") of ready videos; returns videos done."""

@@ -29,6 +29,7 @@ from heimdex_lab.ingest.keyframes import extract_keyframes
 from heimdex_lab.ingest.scenes import detect_scenes
 from heimdex_lab.ingest.transcript import transcribe_file
 from heimdex_lab.media.probe import probe
+from heimdex_lab.media.proxy import make_proxy, needs_proxy, proxy_format
 from heimdex_lab.store.catalog import Catalog, FaceRow, VideoRow
 from heimdex_lab.store.media import MediaStore, sha256_file
 from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_TEXT, VectorStore
@@ -49,6 +50,8 @@ ProgressFn = Callable[[str, str, float], None]
 
 # Progress is written to the catalog at most this often, so watchers see it move.
 _PROGRESS_WRITE_S = 0.5
+# Share of the keyframes stage's progress bar that a proxy transcode takes, when one is made.
+_PROXY_SHARE = 0.8
 
 
 @functools.cache
@@ -244,6 +247,9 @@ class Pipeline:
         )
 
     def _keyframes(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+        share = _PROXY_SHARE if self._proxy_wanted(row) else 0.0
+        if share:
+            self._write_proxy(row, lambda f: on_progress(f * share))
         out_dir = self.media.keyframe_dir(row.id)
         shutil.rmtree(out_dir, ignore_errors=True)  # partial files of an interrupted run
         keyframes = extract_keyframes(
@@ -252,7 +258,7 @@ class Pipeline:
             out_dir,
             self.settings.library,
             self.settings,
-            on_progress,
+            lambda f: on_progress(share + f * (1.0 - share)),
         )
         self.catalog.commit_stage(
             row.id,
@@ -260,6 +266,25 @@ class Pipeline:
             VideoState.EMBEDDING,
             lambda s: self.catalog.set_keyframes(s, keyframes),
         )
+
+    def _proxy_wanted(self, row: VideoRow) -> bool:
+        """True when the player needs a browser-playable copy of this video's stored file and
+        it has none yet (another video of the same bytes may have made it already)."""
+        name = row.media_name or ""
+        return self.media.proxy_path(name) is None and needs_proxy(self.media.path(name))
+
+    def _write_proxy(
+        self, row: VideoRow, on_progress: Callable[[float], None] | None = None
+    ) -> Path:
+        """Transcode the stored file to a browser-playable copy beside it (DESIGN.md §6).
+
+        Written under its final name only when complete, so a crash leaves either no proxy (the
+        stage runs again) or a whole one; a leftover temp file is an orphan for `heimdex check`.
+        """
+        name = row.media_name or ""
+        target = self.media.proxy_target(name, proxy_format().ext)
+        make_proxy(self.media.path(name), target, on_progress)
+        return target
 
     def _embed(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
         scenes = self.catalog.scenes(self.owner, row.id)

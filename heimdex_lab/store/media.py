@@ -9,6 +9,9 @@ import tempfile
 from pathlib import Path
 
 _CHUNK = 1 << 20
+# A browser-playable copy sits next to the file it was made from: ``<sha256>.proxy.<ext>``.
+PROXY_TAG = "proxy"
+PROXY_EXTS = ("mp4", "webm")
 
 
 def sha256_file(path: Path) -> str:
@@ -20,7 +23,8 @@ def sha256_file(path: Path) -> str:
 
 
 class MediaStore:
-    """``<library>/media/<sha256>.<ext>`` and ``<library>/keyframes/<video_id>/``."""
+    """``<library>/media/<sha256>.<ext>`` (+ ``<sha256>.proxy.<ext>`` where the browser needs
+    one) and ``<library>/keyframes/<video_id>/``."""
 
     def __init__(self, library: Path) -> None:
         self.media_dir = library / "media"
@@ -48,6 +52,25 @@ class MediaStore:
 
     def path(self, name: str) -> Path:
         return self.media_dir / name
+
+    @staticmethod
+    def proxy_names(media_name: str) -> list[str]:
+        """Every name a proxy of ``media_name`` may have (one per proxy format)."""
+        stem = media_name.split(".", 1)[0]
+        return [f"{stem}.{PROXY_TAG}.{ext}" for ext in PROXY_EXTS]
+
+    def proxy_target(self, media_name: str, ext: str) -> Path:
+        """Where a new proxy of ``media_name`` in format ``ext`` goes."""
+        if ext not in PROXY_EXTS:
+            raise ValueError(f"unknown proxy format {ext!r} (known: {', '.join(PROXY_EXTS)})")
+        return self.media_dir / self.proxy_names(media_name)[PROXY_EXTS.index(ext)]
+
+    def proxy_path(self, media_name: str) -> Path | None:
+        """The browser-playable copy of ``media_name``, or None when it has none."""
+        for name in self.proxy_names(media_name):
+            if (self.media_dir / name).is_file():
+                return self.media_dir / name
+        return None
 
     def keyframe_dir(self, video_id: str) -> Path:
         return self.keyframes_dir / video_id
