@@ -71,7 +71,12 @@ class Library:
         self.path = settings.library
         self.path.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(settings.catalog_url)
-        self.media = MediaStore(self.path)
+        remote = None
+        if settings.supabase_url:  # Supabase Storage holds the media; the library caches it
+            from heimdex_lab.store.blobs import blob_store
+
+            remote = blob_store(settings, self.path / "media")
+        self.media = MediaStore(self.path, remote=remote)
         self._vectors: VectorStore | None = None
 
     @classmethod
@@ -96,7 +101,9 @@ class Library:
         if self._vectors is None:
             from heimdex_lab.store.vectors import VectorStore
 
-            self._vectors = VectorStore(self.path / "vectors", owner=self.user)
+            self._vectors = VectorStore(
+                self.path / "vectors", url=self.settings.chroma_url, owner=self.user
+            )
         return self._vectors
 
     def close(self) -> None:
@@ -172,9 +179,9 @@ class Library:
         for folder in (self.media.keyframe_dir(video_id), self.path / "faces" / video_id):
             shutil.rmtree(folder, ignore_errors=True)
         if row.media_name and not self.catalog.media_in_use(row.media_name):
-            self.media.path(row.media_name).unlink(missing_ok=True)
+            self.media.remove(row.media_name)
             for name in self.media.proxy_names(row.media_name):
-                self.media.path(name).unlink(missing_ok=True)
+                self.media.remove(name)
 
     def media_path(self, video_id: str) -> Path:
         """The file the player gets for one of this user's videos: the browser-playable copy

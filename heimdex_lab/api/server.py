@@ -16,7 +16,7 @@ from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from heimdex_lab.api import auth
+from heimdex_lab.api import auth, supabase_auth
 from heimdex_lab.api.observe import AccessLog, Metrics
 from heimdex_lab.app.worker import IngestWorker, worker_for
 from heimdex_lab.config import Settings
@@ -93,6 +93,8 @@ def user_of(request: Request) -> str:
     ctx: ServerContext = request.app.state.heimdex
     header = request.headers.get("authorization")
     user = auth.bearer_user(ctx.catalog, header)
+    if user is None and header:  # a Supabase access token, when Supabase Auth is configured
+        user = supabase_auth.bearer_user(ctx.settings, header)
     if user is None and header:
         raise ApiError(401, "unauthorized", "the bearer token is not valid",
                        {"WWW-Authenticate": "Bearer"})  # fmt: skip
@@ -242,6 +244,8 @@ def _install_pages(app: FastAPI, ctx: ServerContext) -> None:
         name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
         target = _safe_next(str(form.get("next", "/")))
         if not check_password(password, ctx.catalog.password_hash(name)):
+            name = await _supabase_sign_in(ctx, name, password) or ""
+        if not name:
             page = _page("login.html", login_endpoint="/login", next=target,
                          errormessage="Invalid username or password")  # fmt: skip
             return HTMLResponse(page, status_code=401)
@@ -262,6 +266,16 @@ def _install_pages(app: FastAPI, ctx: ServerContext) -> None:
         response = HTMLResponse(_page("logout.html", LOGIN_ENDPOINT="/login"))
         response.delete_cookie(auth.COOKIE)
         return response
+
+
+async def _supabase_sign_in(ctx: ServerContext, email: str, password: str) -> str | None:
+    """The Heimdex user of a Supabase Auth sign-in (its user id), when Supabase is configured."""
+    if not (ctx.settings.supabase_url and ctx.settings.supabase_jwt_secret) or "@" not in email:
+        return None
+    from starlette.concurrency import run_in_threadpool
+
+    user = await run_in_threadpool(supabase_auth.sign_in, ctx.settings, email, password)
+    return user.name if user is not None else None
 
 
 def _install_media(app: FastAPI, ctx: ServerContext) -> None:

@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from heimdex_lab.store.blobs import BlobStore
+
 _CHUNK = 1 << 20
 # A browser-playable copy sits next to the file it was made from: ``<sha256>.proxy.<ext>``.
 PROXY_TAG = "proxy"
@@ -26,8 +28,10 @@ class MediaStore:
     """``<library>/media/<sha256>.<ext>`` (+ ``<sha256>.proxy.<ext>`` where the browser needs
     one) and ``<library>/keyframes/<video_id>/``."""
 
-    def __init__(self, library: Path) -> None:
+    def __init__(self, library: Path, remote: BlobStore | None = None) -> None:
         self.media_dir = library / "media"
+        # A remote store (Supabase Storage) is the store of record; media_dir then caches it.
+        self.remote = remote
         self.keyframes_dir = library / "keyframes"
         self.media_dir.mkdir(parents=True, exist_ok=True)
         self.keyframes_dir.mkdir(parents=True, exist_ok=True)
@@ -37,6 +41,8 @@ class MediaStore:
         name = f"{sha256}.{container}"
         target = self.media_dir / name
         if target.exists():
+            if self.remote is not None and not self.remote.exists(name):
+                self.remote.put(name, target)
             return name
         fd, tmp = tempfile.mkstemp(dir=self.media_dir, prefix=".incoming-")
         try:
@@ -48,10 +54,22 @@ class MediaStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if self.remote is not None:
+            self.remote.put(name, target)
         return name
 
     def path(self, name: str) -> Path:
-        return self.media_dir / name
+        """The local file of ``name``, fetched from the remote store if this machine lacks it."""
+        local = self.media_dir / name
+        if self.remote is not None and name and not local.is_file() and self.remote.exists(name):
+            return self.remote.local_path(name)
+        return local
+
+    def remove(self, name: str) -> None:
+        """Delete ``name`` here and from the remote store."""
+        (self.media_dir / name).unlink(missing_ok=True)
+        if self.remote is not None:
+            self.remote.delete(name)
 
     @staticmethod
     def proxy_names(media_name: str) -> list[str]:
