@@ -187,6 +187,45 @@ def _install_error_handlers(app: FastAPI) -> None:
 # The pages: sign-in, and the guard in front of the Panel app -------------------------------
 
 
+class BodyLimit:
+    """ASGI middleware: request bodies over a size limit are refused (413) as they arrive, with
+    or without a Content-Length. Video uploads check their own, larger, limit while streaming."""
+
+    PHOTOS = 64 * 1024 * 1024  # several enrolment photos in one request
+    OTHER = 1024 * 1024  # JSON bodies and forms
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def _limit(self, path: str) -> int | None:
+        if path == "/api/v1/videos":
+            return None
+        return self.PHOTOS if path.endswith("/photos") else self.OTHER
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        limit = self._limit(scope["path"]) if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _json_error(413, "too_large", f"the request body is over {limit:,} bytes")(
+                scope, receive, send
+            )
+            return
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message: dict[str, Any] = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise ApiError(413, "too_large", f"the request body is over {limit:,} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
 class SignInGuard:
     """ASGI middleware: with accounts on, the Panel page and its websocket need the cookie."""
 
@@ -375,6 +414,7 @@ def create_app(settings: Settings, no_auth: bool, panel_app: bool = True,
         _mount_panel(app, ctx, origins or [])
     if not no_auth:
         app.add_middleware(SignInGuard, secret=ctx.secret)
+    app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog, metrics=metrics)
     app.router.on_shutdown.append(ctx.close)
     return app

@@ -174,6 +174,15 @@ def test_bad_uploads_are_refused_with_the_reason(
         assert raw.recv(65536).startswith(b"HTTP/1.1 413 ")
     assert list((library / "uploads").iterdir()) == []
     assert alice.post("/api/v1/videos", json={"file": "x"}).status_code == 415
+    # Other bodies are small: refused over 1 MiB, declared or streamed without a length.
+    huge = {"name": "x" * (2 << 20)}
+    assert alice.post("/api/v1/people", json=huge).json()["error"] == "too_large"
+    streamed = alice.post(
+        "/api/v1/people",
+        content=iter([b'{"name": "', b"x" * (2 << 20), b'"}']),
+        headers={"Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 413 and streamed.json()["error"] == "too_large"
     assert alice.get("/api/v1/search", params={"k": 0}).json()["error"] == "invalid_request"
 
 
