@@ -93,14 +93,25 @@ def ingest(
     resume: Annotated[
         bool, typer.Option("--resume", help="Also finish every unfinished video.")
     ] = False,
-    executor: Annotated[str, typer.Option(help="Where stages run: local.")] = "local",
-    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
+    executor: Annotated[
+        str,
+        typer.Option(help="Where stages run: local (this process) or ray (one task per file)."),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            "--address",
+            help="Ray cluster for --executor ray: auto, ray://HOST:10001 (else $RAY_ADDRESS, "
+            "else a local Ray instance).",
+        ),
+    ] = None,
 ) -> None:
     """Validate, transcribe, split into scenes and embed video files."""
     if not files and not resume:
         _die("give at least one FILE, or --resume to finish unfinished videos")
     with _library() as lib:
-        results = lib.ingest(files or [], executor=executor)
+        results = lib.ingest(files or [], executor=executor, address=ray_address)
         if resume:
             seen = {r.video_id for r in results}
             results += [r for r in lib.resume() if r.video_id not in seen]

@@ -13,6 +13,7 @@ import polars as pl
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import NotFound, UsageError
+from heimdex_lab.ingest.executors import ingest_executor
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXECUTORS = ("local",)
 REINDEX_STAGES = ("text", "image", "faces")
 
 
@@ -125,14 +125,19 @@ class Library:
         paths: Iterable[str | Path] | str | Path,
         executor: str = "local",
         progress: bool | ProgressFn = True,
+        address: str | None = None,
     ) -> list[IngestResult]:
-        """Ingest files; one result per path, in order. A bad file never stops the batch."""
-        if executor not in EXECUTORS:
-            raise UsageError(f"unknown executor {executor!r} (available: {', '.join(EXECUTORS)})")
+        """Ingest files; one result per path, in order. A bad file never stops the batch.
+
+        ``executor``: "local" (this process) or "ray": one Ray task per file, on the cluster at
+        ``address`` (``auto``, ``ray://host:10001``) or a local Ray instance; see
+        ``heimdex_lab.ingest.executors`` for what a multi-machine cluster needs.
+        """
+        runner = ingest_executor(executor, address)
         if isinstance(paths, str | Path):
             paths = [paths]
         with self._reporting(progress) as pipeline:
-            return [pipeline.ingest(Path(p)) for p in paths]
+            return runner.ingest(pipeline, [Path(p) for p in paths])
 
     def ingest_upload(
         self,

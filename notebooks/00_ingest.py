@@ -23,6 +23,7 @@
 library: str = ""  # library directory; empty: $HEIMDEX_LIBRARY, else data/library
 inputs: list = ["data/samples/*.mp4", "data/samples/*.mkv", "data/samples/*.webm"]  # globs
 models: dict = {}  # settings overrides, e.g. {"whisper_model": "small", "text_model": "..."}
+executor: str = "local"  # "local", or "ray": one Ray task per video ($RAY_ADDRESS or local Ray)
 mlflow_run_id: str = ""  # set by `make batch`; empty: a new run
 
 # %%
@@ -40,13 +41,15 @@ print(f"library: {library_dir}; {len(paths)} input file(s)")
 
 # %%
 started = time.perf_counter()
-results = lib.ingest(paths)
+results = lib.ingest(paths, executor=executor)
 seconds = time.perf_counter() - started
 lib.videos()
 
 # %%
 with tracking.run("00_ingest", run_id=mlflow_run_id):
-    tracking.log_params({"models": lib.settings.models_used(), "inputs": len(paths)})
+    tracking.log_params(
+        {"models": lib.settings.models_used(), "inputs": len(paths), "executor": executor}
+    )
     ingested = sum(r.duration_s or 0 for r in results if r.state == "ready" and not r.duplicate)
     tracking.log_metrics_dict(
         {

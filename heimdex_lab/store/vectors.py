@@ -35,7 +35,6 @@ FACES = "faces"
 _BATCH = 4096
 _MARKER = "heimdex.generation"
 _LOCK = "heimdex.lock"
-_STOP_OLD_AFTER_S = 30.0  # searches in flight on a replaced client finish long before this
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -72,8 +71,7 @@ def _embedded_client(path: Path) -> _Embedded:
 
     Chroma shares one system per directory in a process, and clients and collections hold on
     to it: a reload drops it from Chroma's cache, makes a new client, and bumps ``epoch`` so
-    every VectorStore drops its collections. The old system is stopped once queries already
-    running on it are done.
+    every VectorStore drops its collections.
     """
     import chromadb
     from chromadb.api.shared_system_client import SharedSystemClient
@@ -91,13 +89,12 @@ def _embedded_client(path: Path) -> _Embedded:
             entry = _embedded[key] = _Embedded(client, now, 0)
         elif entry.marker != now:
             log.info("vectors in %s changed in another process: reloading", path)
-            old = SharedSystemClient._identifier_to_system.pop(entry.client._identifier, None)
+            # Not stopped: a query may still hold it (stopping it under a running query failed
+            # a Ray worker's embedding stage); unreferenced once every store has moved on, it
+            # is freed by the garbage collector.
+            SharedSystemClient._identifier_to_system.pop(entry.client._identifier, None)
             client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
             entry = _embedded[key] = _Embedded(client, now, entry.epoch + 1)
-            if old is not None:
-                timer = threading.Timer(_STOP_OLD_AFTER_S, old.stop)
-                timer.daemon = True
-                timer.start()
         return entry
 
 
