@@ -39,12 +39,16 @@ class LibraryState(param.Parameterized):
     """The signed-in user's library: videos, people, uploads in flight."""
 
     version = param.Integer(default=0, doc="bumped whenever something visible changed")
+    content = param.Integer(
+        default=0, doc="bumped when what search can find changed: ready videos or people"
+    )
 
     def __init__(self, settings: Settings, **params: Any) -> None:
         super().__init__(**params)
         self.lib = Library(settings)
         self.worker = worker_for(settings)
         self._seen: tuple[Any, ...] = ()
+        self._searchable: tuple[Any, ...] = ()
 
     def refresh(self) -> None:
         """Bump ``version`` only when videos or uploads changed (no flicker when idle)."""
@@ -53,14 +57,20 @@ class LibraryState(param.Parameterized):
             (u.upload_id, u.state, u.stage, round(u.progress, 2))
             for u in self.worker.of(self.lib.user)
         ]
+        people = tuple(self.lib.people_frame().select("name", "photos").rows())
         seen = (
             tuple(videos.select("video_id", "state", "stage", "progress").rows()),
             tuple(uploads),
-            self.lib.people_frame().height,
+            people,
         )
         if seen != self._seen:
             self._seen = seen
             self.version += 1
+        # Search results are redone only when this changes, not on every progress tick.
+        searchable = (tuple(videos.filter(videos["state"] == "ready")["video_id"]), people)
+        if searchable != self._searchable:
+            self._searchable = searchable
+            self.content += 1
 
 
 class SearchState(param.Parameterized):
@@ -259,7 +269,7 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         ready = frame.filter(frame["state"] == "ready")
         videos.options = dict(zip(ready["filename"], ready["video_id"], strict=True))
 
-    pn.bind(options, state.param.version, watch=True)
+    pn.bind(options, state.param.content, watch=True)
     options(0)
     people.link(search, value="people")
     videos.link(search, value="videos")
@@ -289,7 +299,7 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         search.param.people,
         search.param.videos,
         search.param.page,
-        state.param.version,
+        state.param.content,
     )
     return pn.Row(
         pn.Column(pn.Row(query, mode), pn.Row(people, videos), bound, sizing_mode="stretch_width"),
@@ -308,7 +318,13 @@ def result_card(hit: Any, search: SearchState) -> pn.viewable.Viewable:
         f"score {hit.score:.2f}<br>{marked}{people}",
         sizing_mode="stretch_width",
     )
-    image = pn.pane.JPG(hit.keyframe, width=160) if hit.keyframe else pn.Spacer(width=160)
+    if not hit.keyframe:
+        image: pn.viewable.Viewable = pn.Spacer(width=160)
+    elif os.environ.get("HEIMDEX_APP_API") == "1":  # the browser fetches it (and caches it)
+        url = f"/api/v1/scenes/{html.escape(hit.scene_id)}/keyframe"
+        image = pn.pane.HTML(f'<img src="{url}" width="160" alt="keyframe">', width=160)
+    else:  # plain panel serve: no API, the picture goes inline
+        image = pn.pane.JPG(hit.keyframe, width=160)
     play = pn.widgets.Button(
         name=f"▶ Play from {hit.start:.1f} s", button_type="primary", css_classes=["heimdex-play"]
     )
