@@ -39,6 +39,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from heimdex_lab.errors import HeimdexError, NotFound
+from heimdex_lab.failpoints import failpoint
 from heimdex_lab.store import migrations
 from heimdex_lab.types import Scene, Segment, VideoInfo, VideoState, Word
 
@@ -411,6 +412,7 @@ class Catalog:
         """Write a stage's output and move the video to ``next_state`` in one transaction."""
         with self.session() as s:
             write(s)
+            failpoint(f"commit:{stage}")  # crash tests: killed with the transaction open
             s.execute(
                 update(VideoRow)
                 .where(VideoRow.id == video_id)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from heimdex_lab import Library
+from heimdex_lab.check import check
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_TEXT
@@ -163,3 +164,38 @@ def test_kill_9_during_transcription_then_resume(
         (result,) = lib.ingest([path], progress=False)
         assert result.state == "ready"
         assert _snapshot(lib, result.video_id) == uninterrupted
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=[s.value for s in STAGES])
+def test_kill_9_in_each_stage_then_resume(
+    stage: VideoState,
+    tmp_path: Path,
+    copy_sample,
+    tiny_clip: dict[str, Any],
+    uninterrupted: dict[str, Any],
+) -> None:
+    """SIGKILL with the stage's transaction open, after everything it writes outside the catalog
+    (keyframes, vectors, face crops) is written: the next run drops that and redoes the stage."""
+    library_dir = tmp_path / "library"
+    path = copy_sample(SAMPLE)
+    env = {
+        **os.environ,
+        "HEIMDEX_IMAGE_MODEL": tiny_clip["image_model"],
+        "HEIMDEX_IMAGE_CHECKPOINT": str(tiny_clip["image_checkpoint"]),
+        "HEIMDEX_IMAGE_MODEL_CONFIG": str(tiny_clip["image_model_config"]),
+        "HEIMDEX_FAILPOINT": f"commit:{stage.value}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library_dir), "ingest",
+         str(path)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+
+    with Library.open(library_dir, **tiny_clip) as lib:
+        (row,) = lib.catalog.videos(lib.user)
+        assert row.state == stage.value  # the stage's commit never happened
+        (result,) = lib.resume(progress=False)
+        assert result.state == "ready" and result.error is None
+        assert _snapshot(lib, result.video_id) == uninterrupted
+        assert check(lib) == {"ok": True, "problems": []}
