@@ -45,9 +45,13 @@ format: install
 samples: install
 	$(PY) data/make_samples.py
 
+# Figures, never a verdict. Longer ones, run by hand: benchmarks/long.py (10/60 min videos),
+# benchmarks/ray_ingest.py, benchmarks/faces.py.
 bench: install
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/search.py
+	$(PY) benchmarks/load.py
+	$(PY) benchmarks/app.py
 
 # Every named parameter set in notebooks/params/, run by papermill and tracked in MLflow.
 batch: install

@@ -68,7 +68,7 @@ def main() -> None:
                  str(args.seconds), "--offset", str(n * 5), "--out", str(video)],
                 check=True,
             )  # fmt: skip
-        configs = {"off": {}, "vit-b-32": {}}
+        configs: dict[str, dict[str, str]] = {"off": {}, "vit-b-32": {}}
         if args.vision in ("vit-b-32", "both"):
             configs["vit-b-32"] = {"HEIMDEX_IMAGE_CHECKPOINT": str(vit_b_32_checkpoint(work))}
         if args.vision != "both":
