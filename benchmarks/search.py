@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/search.py [--sizes 10000,100000] [--repeats 2]
                                           [--vision] [--profile] [--keep DIR]
+                                          [--backend embedded|servers|both]
 
 For each size N, fills a fresh library in a temporary directory with N synthetic scenes through
 the real storage layer: video rows via ``Catalog.add_accepted`` then scenes and their FTS5 rows
@@ -24,6 +25,16 @@ runs; p50 and p95), and a breakdown of where a hybrid query's time goes. Last, c
 random 512-d vector per scene in ``scene_image`` and times a direct Chroma kNN on it (no CLIP
 weights here to embed a query).
 ``--profile`` adds a cProfile of hybrid queries; ``--keep DIR`` keeps the libraries.
+
+``--backend`` (DESIGN.md §9): ``embedded`` (the default) is SQLite + FTS5 and a Chroma directory
+in the library. ``servers`` starts, per size, a fresh PostgreSQL (tests/postgres.py: initdb +
+pg_ctl in a temporary directory, fsync off) and a ``chroma run`` of this venv on a loopback
+port, builds the same library through the same builder with ``database_url``/``chroma_url``
+set (keyword search is then ``ts_rank`` on a tsvector, vector queries go over HTTP), measures
+the same warm latencies and stage breakdown, and stops both servers (also on error or Ctrl-C;
+their data is not kept). Cold start is measured on the embedded backend only. ``both`` runs
+each on the same scenes and vectors (the generator restarts per size) and prints a
+side-by-side table.
 Each latency block prints the load average: figures taken while other processes use the CPU
 are inflated (torch's two intra-op threads suffer most). Prints figures; asserts nothing.
 """
@@ -31,6 +42,7 @@ are inflated (torch's two intra-op threads suffer most). Prints figures; asserts
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import functools
 import hashlib
@@ -40,6 +52,7 @@ import platform
 import pstats
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -220,8 +233,10 @@ def build_library(
     pool: list[tuple[list[str], list[int]]],
     pool_vectors: np.ndarray,
     vision: bool,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Fill a fresh library; returns seconds spent per part (catalog+FTS, text, image vectors)."""
+    """Fill a fresh library; returns seconds spent per part (catalog+FTS, text, image vectors).
+    ``overrides`` go to ``Library.open`` (``database_url``, ``chroma_url`` for the servers)."""
     from sqlalchemy import update
 
     from heimdex_lab import Library
@@ -232,7 +247,7 @@ def build_library(
 
     times: dict[str, float] = {}
     counts = {"videos": 0, "scenes": 0, "sentences": 0}
-    lib = Library.open(path, user=OWNER)
+    lib = Library.open(path, user=OWNER, **(overrides or {}))
     catalog, vectors = lib.catalog, lib.vectors
     image_model = "ViT-B-32__laion2b_s34b_b79k"  # what the default settings would file under
     pending: list[tuple[str, list[Scene]]] = []
@@ -399,9 +414,11 @@ def stage_breakdown(lib: Any, queries: list[str]) -> dict[str, float]:
     collection_types = {type(c) for c in lib.vectors._collections.values()}
     wrap(TextEmbedder, "embed", "query embedding (MiniLM, torch)")
     wrap(engine_mod.SearchEngine, "_knn", "dense kNN (_knn: count, query, best/scene)")
+    where = "HTTP to the server" if lib.vectors.path is None else "embedded"
     for cls in collection_types:  # Chroma's query, on the collection class the engine uses
-        wrap(cls, "query", "  of which Chroma collection.query")
-    wrap(Catalog, "keyword_scores", "FTS5 BM25 query (keyword_scores)")
+        wrap(cls, "query", f"  of which Chroma collection.query ({where})")
+    keyword = "PostgreSQL ts_rank" if lib.catalog.dialect == "postgresql" else "FTS5 BM25"
+    wrap(Catalog, "keyword_scores", f"{keyword} query (keyword_scores)")
     wrap(Catalog, "ready_video_ids", "ready video ids")
     wrap(Catalog, "scenes_by_id", "catalog hydration (scenes_by_id)")
     wrap(engine_mod, "fuse", "fusion")
@@ -436,12 +453,14 @@ def profile_top(lib: Any, queries: list[str], top: int = 18) -> str:
     return "\n".join(line for line in lines[start:] if line.strip())
 
 
-def visual_knn(path: Path, rng: np.random.Generator, n_queries: int, repeats: int) -> list[float]:
+def visual_knn(
+    path: Path, rng: np.random.Generator, n_queries: int, repeats: int, url: str | None = None
+) -> list[float]:
     """Direct Chroma queries on scene_image with random 512-d vectors, as the engine asks."""
     from heimdex_lab.config import Settings
     from heimdex_lab.store.vectors import SCENE_IMAGE, VectorStore
 
-    store = VectorStore(path / "vectors")
+    store = VectorStore(path / "vectors", url=url, owner=OWNER)
     col = store.collection(SCENE_IMAGE, "ViT-B-32__laion2b_s34b_b79k", IMAGE_DIM)
     n = min(col.count(), Settings().search_candidates * 3)
     samples = []
@@ -525,6 +544,191 @@ def best_wall(cmd: list[str], runs: int = 3) -> tuple[float, int]:
     return best, code
 
 
+# Servers ----------------------------------------------------------------------------------------
+
+
+def _heartbeat(url: str) -> bool:
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2) as response:
+            return response.status == 200 and "nanosecond heartbeat" in json.load(response)
+    except OSError:
+        return False
+
+
+@contextmanager
+def servers(folder: Path) -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL (tests/postgres.py: initdb + pg_ctl in a temporary directory, fsync
+    off) and a ``chroma run`` of this venv on a free loopback port with its data in ``folder``;
+    yields the settings that point a library at them. Both stop on leaving, on error or Ctrl-C."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.postgres import PostgresServer
+    from tests.server import _free_port
+
+    pg = PostgresServer()
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = folder / "chroma.log"
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(folder / "data"),
+             "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log.open("w"), stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while not _heartbeat(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"chroma run did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield {"database_url": pg.url, "chroma_url": url, "pg_data": str(pg.data)}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        pg.stop()
+
+
+def dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def run_size(
+    backend: str,
+    size: int,
+    path: Path,
+    args: argparse.Namespace,
+    queries: list[str],
+    rng: np.random.Generator,
+    transcripts: Transcripts,
+    pool: list[tuple[list[str], list[int]]],
+    pool_vectors: np.ndarray,
+    last: bool,
+) -> dict[str, float]:
+    """Build one library of ``size`` scenes on ``backend`` and print its figures; returns the
+    headline ones for the side-by-side table."""
+    from heimdex_lab import Library
+
+    shutil.rmtree(path, ignore_errors=True)
+    summary: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        overrides: dict[str, Any] = {}
+        if backend == "servers":
+            started = time.perf_counter()
+            urls = stack.enter_context(servers(path.parent / f"chroma-{size}"))
+            overrides = {"database_url": urls["database_url"], "chroma_url": urls["chroma_url"]}
+            print(
+                f"  servers: PostgreSQL {urls['database_url'].rsplit('@', 1)[1]}, Chroma "
+                f"{urls['chroma_url']} (up in {time.perf_counter() - started:.1f} s)"
+            )
+        t = build_library(path, size, rng, transcripts, pool, pool_vectors, args.vision, overrides)
+        keyword = "PostgreSQL tsvector" if overrides else "FTS5"
+        print(
+            f"  build: {int(t['videos'])} videos, {int(t['scenes']):,} scenes, "
+            f"{int(t['sentences']):,} sentence vectors"
+        )
+        print(
+            f"    {'catalog + ' + keyword:29s} {t['catalog_s']:8.1f} s  "
+            f"({t['scenes'] / t['catalog_s']:,.0f} scenes/s)"
+        )
+        print(
+            f"    {'text vectors':29s} {t['text_vectors_s']:8.1f} s  "
+            f"({t['sentences'] / t['text_vectors_s']:,.0f} vectors/s)"
+        )
+        if args.vision:
+            print(f"    image vectors       {t['image_vectors_s']:8.1f} s")
+        print(
+            f"    per-video delete before a re-write, at this size: catalog+{keyword} "
+            f"{t['fts_delete_s'] * 1000:.0f} ms, Chroma delete(where video_id) "
+            f"{t['vector_delete_s'] * 1000:.0f} ms"
+        )
+        summary.update(build_catalog_s=t["catalog_s"], build_vectors_s=t["text_vectors_s"])
+        if overrides:
+            pg_mb = dir_mb(Path(urls["pg_data"])) if os.access(urls["pg_data"], os.R_OK) else 0
+            chroma_mb = dir_mb(path.parent / f"chroma-{size}")
+            print(f"    {'on disk':29s} PostgreSQL {pg_mb:.0f} MB, Chroma {chroma_mb:.0f} MB")
+        else:
+            print(f"    {'on disk':29s} {dir_mb(path):8.0f} MB")
+
+        lib = Library.open(path, user=OWNER, **overrides)
+        try:
+            lib.search(queries[0], mode="hybrid")  # first query of the process: loads
+            modes = ("text", "keyword", "hybrid")
+            samples = latency(lib, queries, modes, args.repeats)
+            print(
+                f"  warm latency, ms ({len(queries)} queries x {args.repeats}; "
+                f"torch threads {torch_threads()}; {load_note()} after):"
+            )
+            for mode in modes:
+                s = samples[mode]
+                summary[f"{mode}_p50"], summary[f"{mode}_p95"] = pct(s, 50), pct(s, 95)
+                line = (
+                    f"    {mode:8s} p50 {pct(s, 50):7.1f}  p95 {pct(s, 95):7.1f}  max {max(s):7.1f}"
+                )
+                if mode == "hybrid" and size >= 100_000:
+                    goal = TARGETS["hybrid_p95_100k_ms"]
+                    verdict = "met" if pct(s, 95) <= goal else "MISSED"
+                    line += f"   target p95 <= {goal:.0f} ms at 100k: {verdict}"
+                print(line)
+            summary["load"] = os.getloadavg()[0]
+            if args.vision:
+                url = overrides.get("chroma_url")
+                v = visual_knn(path, np.random.default_rng(SEED + 2), 20, args.repeats, url)
+                print(
+                    f"    visual   p50 {pct(v, 50):7.1f}  p95 {pct(v, 95):7.1f}  "
+                    "(direct Chroma kNN on scene_image, random query vectors)"
+                )
+            if last:
+                few = queries[::2]
+                print(f"  where a hybrid query's time goes at {size:,} (ms, mean of {len(few)}):")
+                stages = stage_breakdown(lib, few)
+                for stage, ms in stages.items():
+                    print(f"    {stage:56s} {ms:7.2f}")
+                print(f"    ({load_note()})")
+                for stage, ms in stages.items():
+                    name = stage.split(" (")[0].strip()
+                    if "keyword_scores" in stage:  # one row for FTS5 BM25 and ts_rank
+                        name = "keyword_scores (FTS5 | ts_rank)"
+                    summary["stage:" + name] = ms
+            if last and args.profile:
+                print(f"  cProfile, {len(queries)} hybrid queries, by own time:")
+                print("    " + profile_top(lib, queries).replace("\n", "\n    "))
+        finally:
+            lib.close()
+    return summary
+
+
+def print_side_by_side(size: int, results: dict[str, dict[str, float]]) -> None:
+    emb, srv = results["embedded"], results["servers"]
+    print(f"\n== embedded (SQLite + Chroma directory) vs servers (PostgreSQL + Chroma HTTP), "
+          f"{size:,} scenes ==")  # fmt: skip
+    print(f"  {'':50s} {'embedded':>10s} {'servers':>10s} {'ratio':>7s}")
+    rows = [
+        ("build: catalog + keyword index, s", "build_catalog_s"),
+        ("build: text vectors, s", "build_vectors_s"),
+        *[(f"warm {m} {q}, ms", f"{m}_{q}") for m in ("text", "keyword", "hybrid")
+          for q in ("p50", "p95")],
+    ]  # fmt: skip
+    stages = [k for k in emb if k.startswith("stage:")]
+    stages += [k for k in srv if k.startswith("stage:") and k not in stages]
+    rows += [("hybrid stage: " + k.removeprefix("stage:") + ", ms", k) for k in stages]
+    rows.append(("1-min load average after the latency runs", "load"))
+    for label, key in rows:
+        a, b = emb.get(key, float("nan")), srv.get(key, float("nan"))
+        ratio = f"{b / a:6.1f}x" if a and a == a and b == b and key != "load" else ""
+        print(f"  {label[:50]:50s} {a:10.2f} {b:10.2f} {ratio:>7s}")
+    print(f"  ({load_note()} now)")
+
+
 # Main -------------------------------------------------------------------------------------------
 
 
@@ -539,7 +743,16 @@ def main() -> None:
         help="also print cProfile of hybrid queries (largest size)",
     )
     parser.add_argument("--keep", type=Path, help="build libraries here and keep them")
+    parser.add_argument(
+        "--backend",
+        choices=("embedded", "servers", "both"),
+        default="embedded",
+        help="embedded: SQLite + Chroma directory; servers: PostgreSQL + Chroma server "
+        "(started and stopped here); both: each, then a side-by-side table",
+    )
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the servers started here are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     import chromadb
@@ -571,80 +784,31 @@ def main() -> None:
         f"each run once untimed, then {args.repeats}x timed; k=10, page 1"
     )
 
-    from heimdex_lab import Library
-
     base = args.keep or Path(tempfile.mkdtemp(prefix="heimdex-bench-search-"))
     base.mkdir(parents=True, exist_ok=True)
+    backends = ["embedded", "servers"] if args.backend == "both" else [args.backend]
     cold_library: Path | None = None
     try:
         for size in sizes:
-            path = base / f"library-{size}"
-            shutil.rmtree(path, ignore_errors=True)
-            print(f"\n== {size:,} scenes ==")
-            t = build_library(path, size, rng, transcripts, pool, pool_vectors, args.vision)
-            print(
-                f"  build: {int(t['videos'])} videos, {int(t['scenes']):,} scenes, "
-                f"{int(t['sentences']):,} sentence vectors"
-            )
-            print(
-                f"    catalog + FTS5      {t['catalog_s']:8.1f} s  "
-                f"({t['scenes'] / t['catalog_s']:,.0f} scenes/s)"
-            )
-            print(
-                f"    text vectors        {t['text_vectors_s']:8.1f} s  "
-                f"({t['sentences'] / t['text_vectors_s']:,.0f} vectors/s)"
-            )
-            if args.vision:
-                print(f"    image vectors       {t['image_vectors_s']:8.1f} s")
-            print(
-                f"    per-video delete before a re-write, at this size: catalog+FTS "
-                f"{t['fts_delete_s'] * 1000:.0f} ms, Chroma delete(where video_id) "
-                f"{t['vector_delete_s'] * 1000:.0f} ms"
-            )
-            disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
-            print(f"    on disk             {disk:8.0f} MB")
+            results: dict[str, dict[str, float]] = {}
+            for backend in backends:
+                # Each backend gets the same scenes and vectors: the generator restarts per size.
+                size_rng = np.random.default_rng([SEED, size])
+                print(f"\n== {size:,} scenes, {backend} ==")
+                path = base / backend / f"library-{size}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                results[backend] = run_size(
+                    backend, size, path, args, queries, size_rng, transcripts, pool,
+                    pool_vectors, last=size == max(sizes),
+                )  # fmt: skip
+                if backend == "embedded" and (cold_library is None or size == 10_000):
+                    cold_library = path
+            if len(results) == 2:
+                print_side_by_side(size, results)
 
-            lib = Library.open(path, user=OWNER)
-            try:
-                lib.search(queries[0], mode="hybrid")  # first query of the process: loads
-                modes = ("text", "keyword", "hybrid")
-                samples = latency(lib, queries, modes, args.repeats)
-                print(
-                    f"  warm latency, ms ({len(queries)} queries x {args.repeats}; "
-                    f"torch threads {torch_threads()}; {load_note()} after):"
-                )
-                for mode in modes:
-                    s = samples[mode]
-                    line = (
-                        f"    {mode:8s} p50 {pct(s, 50):7.1f}  p95 {pct(s, 95):7.1f}  "
-                        f"max {max(s):7.1f}"
-                    )
-                    if mode == "hybrid" and size >= 100_000:
-                        goal = TARGETS["hybrid_p95_100k_ms"]
-                        verdict = "met" if pct(s, 95) <= goal else "MISSED"
-                        line += f"   target p95 <= {goal:.0f} ms at 100k: {verdict}"
-                    print(line)
-                if args.vision:
-                    v = visual_knn(path, np.random.default_rng(SEED + 2), 20, args.repeats)
-                    print(
-                        f"    visual   p50 {pct(v, 50):7.1f}  p95 {pct(v, 95):7.1f}  "
-                        "(direct Chroma kNN on scene_image, random query vectors)"
-                    )
-                if size == max(sizes):
-                    few = queries[::2]
-                    print(
-                        f"  where a hybrid query's time goes at {size:,} (ms, mean of {len(few)}):"
-                    )
-                    for stage, ms in stage_breakdown(lib, few).items():
-                        print(f"    {stage:44s} {ms:7.2f}")
-                if size == max(sizes) and args.profile:
-                    print(f"  cProfile, {len(queries)} hybrid queries, by own time:")
-                    print("    " + profile_top(lib, queries).replace("\n", "\n    "))
-            finally:
-                lib.close()
-            if cold_library is None or size == 10_000:
-                cold_library = path
-
+        if "embedded" not in backends:
+            print("\n(cold start is measured on the embedded backend only: skipped)")
+            return
         print("\n== cold start (new process, wall time, best of 3) ==")
         cmd = heimdex_command()
         help_s, _ = best_wall([*cmd, "--help"])
