@@ -384,14 +384,23 @@ class Pipeline:
         from heimdex_lab.embed.image import ImageEmbedder
 
         assert isinstance(model, ImageEmbedder)
-        ids, images, metas = [], [], []
+        ids, metas, files = [], [], []
         for scene in scenes:
             for k, rel in enumerate(scene.keyframes):
                 ids.append(f"{scene.scene_id}:{k}")
-                with Image.open(self.settings.library / rel) as im:
-                    images.append(im.convert("RGB"))
                 metas.append(self._meta(scene, keyframe=rel))
-        vectors = model.embed_images(images)
+                files.append(self.settings.library / rel)
+        # Decoded a batch at a time: a 3-hour video has thousands of keyframes (0.7 MB each
+        # decoded), and holding them all made this stage's memory grow with the video's length.
+        batch = max(1, self.settings.embed_batch_size)
+        parts = []
+        for start in range(0, len(files), batch):
+            images = []
+            for path in files[start : start + batch]:
+                with Image.open(path) as im:
+                    images.append(im.convert("RGB"))
+            parts.append(model.embed_images(images))
+        vectors = np.concatenate(parts) if parts else np.zeros((0, model.dim), np.float32)
         self._vectors().replace_video(
             SCENE_IMAGE, model.collection_model, video_id, ids, vectors, metas, dim=model.dim
         )
