@@ -547,17 +547,6 @@ def best_wall(cmd: list[str], runs: int = 3) -> tuple[float, int]:
 # Servers ----------------------------------------------------------------------------------------
 
 
-def _heartbeat(url: str) -> bool:
-    import json
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2) as response:
-            return response.status == 200 and "nanosecond heartbeat" in json.load(response)
-    except OSError:
-        return False
-
-
 @contextmanager
 def servers(folder: Path) -> Iterator[dict[str, str]]:
     """A fresh PostgreSQL (tests/postgres.py: initdb + pg_ctl in a temporary directory, fsync
@@ -565,36 +554,14 @@ def servers(folder: Path) -> Iterator[dict[str, str]]:
     yields the settings that point a library at them. Both stop on leaving, on error or Ctrl-C."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    from tests.chroma import chroma_server
     from tests.postgres import PostgresServer
-    from tests.server import _free_port
 
     pg = PostgresServer()
-    proc: subprocess.Popen[bytes] | None = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = folder / "chroma.log"
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(folder / "data"),
-             "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log.open("w"), stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )  # fmt: skip
-        deadline = time.monotonic() + 90
-        while not _heartbeat(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chroma run did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield {"database_url": pg.url, "chroma_url": url, "pg_data": str(pg.data)}
+        with chroma_server(folder) as url:
+            yield {"database_url": pg.url, "chroma_url": url, "pg_data": str(pg.data)}
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
         pg.stop()
 
 

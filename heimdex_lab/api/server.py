@@ -56,11 +56,12 @@ class ServerContext:
     worker: IngestWorker
     metrics: Metrics
     limiter: Limiter
-    searches: threading.BoundedSemaphore = field(
-        default_factory=lambda: threading.BoundedSemaphore(2)
-    )
+    searches: threading.BoundedSemaphore = field(init=False)  # serve_max_searches at once
     _libraries: dict[str, Library] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.searches = threading.BoundedSemaphore(self.settings.serve_max_searches)
 
     def library(self, user: str) -> Library:
         """One open Library per user for the server's life (catalog engine and vectors reused)."""
@@ -391,8 +392,7 @@ def create_app(settings: Settings, no_auth: bool, panel_app: bool = True,
     worker.stage_observers.append(metrics.observe_stage)
     limiter = Limiter(key_func=rate_key, storage_uri="memory://", strategy="moving-window")
     ctx = ServerContext(settings, no_auth, cookie_secret(settings.library), catalog, worker,
-                        metrics, limiter,
-                        threading.BoundedSemaphore(settings.serve_max_searches))  # fmt: skip
+                        metrics, limiter)  # fmt: skip
 
     app = FastAPIOffline(
         title="Heimdex Lab",

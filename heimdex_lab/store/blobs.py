@@ -65,7 +65,7 @@ def _check_name(name: str) -> str:
 
 
 @contextmanager
-def _atomic_target(target: Path) -> Iterator[Any]:
+def atomic_target(target: Path) -> Iterator[Any]:
     """A temporary file in ``target``'s folder, renamed to ``target`` once written whole."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
@@ -90,7 +90,7 @@ class LocalBlobs:
         return self.folder / _check_name(name)
 
     def put(self, name: str, source: Path) -> None:
-        with _atomic_target(self._path(name)) as out, open(source, "rb") as src:
+        with atomic_target(self._path(name)) as out, open(source, "rb") as src:
             shutil.copyfileobj(src, out, _CHUNK)
 
     def exists(self, name: str) -> bool:
@@ -217,7 +217,7 @@ class SupabaseBlobs:
         log.info("downloading %s from bucket %s", name, self.bucket)
         with (
             self._calling("download", name),
-            _atomic_target(target) as out,
+            atomic_target(target) as out,
             self._http.stream("GET", url) as response,
         ):
             response.raise_for_status()

@@ -180,6 +180,15 @@ def database_url(url: str) -> str:
     return url
 
 
+def _video_filter(videos: Sequence[str], params: dict[str, Any]) -> str:
+    """`` AND video_id IN (:v0, …)`` for a raw full-text query (empty without ``videos``);
+    the values go into ``params``."""
+    if not videos:
+        return ""
+    params.update({f"v{i}": v for i, v in enumerate(videos)})
+    return f" AND video_id IN ({', '.join(f':v{i}' for i in range(len(videos)))})"
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -577,11 +586,7 @@ class Catalog:
     ) -> dict[str, float]:
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         params: dict[str, Any] = {"q": match, "o": owner, "n": limit}
-        video_clause = ""
-        if videos:
-            names = [f":v{i}" for i in range(len(videos))]
-            video_clause = f" AND video_id IN ({', '.join(names)})"
-            params.update({f"v{i}": v for i, v in enumerate(videos)})
+        video_clause = _video_filter(videos, params)
         # FTS5's own rank column (bm25, lower is better) sorts inside the index.
         sql = (
             "SELECT scene_id, rank FROM scene_fts "
@@ -598,11 +603,7 @@ class Catalog:
         query = " || ".join(f"plainto_tsquery('{TS_CONFIG}', :t{i})" for i in range(len(terms)))
         params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(terms)}
         params.update({"o": owner, "n": limit})
-        video_clause = ""
-        if videos:
-            names = [f":v{i}" for i in range(len(videos))]
-            video_clause = f" AND video_id IN ({', '.join(names)})"
-            params.update({f"v{i}": v for i, v in enumerate(videos)})
+        video_clause = _video_filter(videos, params)
         # Normalisation 1 divides by 1 + log(words in the scene): a long scene does not win by
         # length alone (BM25's length normalisation does the same job on SQLite).
         sql = (

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
-from heimdex_lab.store.blobs import BlobStore
+from heimdex_lab.store.blobs import BlobStore, atomic_target
 
 _CHUNK = 1 << 20
 # A browser-playable copy sits next to the file it was made from: ``<sha256>.proxy.<ext>``.
@@ -44,16 +42,8 @@ class MediaStore:
             if self.remote is not None and not self.remote.exists(name):
                 self.remote.put(name, target)
             return name
-        fd, tmp = tempfile.mkstemp(dir=self.media_dir, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                shutil.copyfileobj(src, out, _CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_target(target) as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, _CHUNK)
         if self.remote is not None:
             self.remote.put(name, target)
         return name

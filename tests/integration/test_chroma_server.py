@@ -4,13 +4,7 @@ real ``chroma run`` started here, and the library behaves as with its embedded d
 from __future__ import annotations
 
 import importlib.metadata
-import json
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,23 +14,11 @@ import pytest
 from heimdex_lab import Library
 from heimdex_lab.config import Settings
 from heimdex_lab.store.vectors import collection_name
+from tests.chroma import chroma_server
+from tests.server import _free_port
 
 CHROMA_VERSION = "1.5.9"  # pyproject's pin: client and server come from this one wheel
 QUERY = "the rocket launch was delayed"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _heartbeat(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2) as response:
-            return response.status == 200 and "nanosecond heartbeat" in json.load(response)
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -48,29 +30,8 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shebang = chroma.read_text().splitlines()[0].removeprefix("#!")
     assert Path(shebang).parent == Path(sys.executable).parent, shebang
     assert importlib.metadata.version("chromadb") == CHROMA_VERSION
-    folder = tmp_path_factory.mktemp("chroma")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = folder / "chroma.log"
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 90  # the CLI's imports take long on a busy machine
-        while not _heartbeat(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chroma run did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
+    with chroma_server(tmp_path_factory.mktemp("chroma")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _server_client(url: str) -> Any:

@@ -111,17 +111,23 @@ def test_a_failed_stage_is_recorded_and_retried(
     assert _snapshot(library, result.video_id) == uninterrupted
 
 
+def _subprocess_env(tiny_clip: dict[str, Any], **extra: str) -> dict[str, str]:
+    """An ingest subprocess configured as the ``ingested`` library it is compared with."""
+    return {
+        **os.environ,
+        "HEIMDEX_IMAGE_MODEL": tiny_clip["image_model"],
+        "HEIMDEX_IMAGE_CHECKPOINT": str(tiny_clip["image_checkpoint"]),
+        "HEIMDEX_IMAGE_MODEL_CONFIG": str(tiny_clip["image_model_config"]),
+        **extra,
+    }
+
+
 def test_kill_9_during_transcription_then_resume(
     tmp_path: Path, copy_sample, tiny_clip: dict[str, Any], uninterrupted: dict[str, Any]
 ) -> None:
     library_dir = tmp_path / "library"
     path = copy_sample(SAMPLE)
-    env = {
-        **os.environ,
-        "HEIMDEX_IMAGE_MODEL": tiny_clip["image_model"],
-        "HEIMDEX_IMAGE_CHECKPOINT": str(tiny_clip["image_checkpoint"]),
-        "HEIMDEX_IMAGE_MODEL_CONFIG": str(tiny_clip["image_model_config"]),
-    }
+    env = _subprocess_env(tiny_clip)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -178,13 +184,7 @@ def test_kill_9_in_each_stage_then_resume(
     (keyframes, vectors, face crops) is written: the next run drops that and redoes the stage."""
     library_dir = tmp_path / "library"
     path = copy_sample(SAMPLE)
-    env = {
-        **os.environ,
-        "HEIMDEX_IMAGE_MODEL": tiny_clip["image_model"],
-        "HEIMDEX_IMAGE_CHECKPOINT": str(tiny_clip["image_checkpoint"]),
-        "HEIMDEX_IMAGE_MODEL_CONFIG": str(tiny_clip["image_model_config"]),
-        "HEIMDEX_FAILPOINT": f"commit:{stage.value}",
-    }
+    env = _subprocess_env(tiny_clip, HEIMDEX_FAILPOINT=f"commit:{stage.value}")
     done = subprocess.run(
         [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library_dir), "ingest",
          str(path)],
