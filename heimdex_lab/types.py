@@ -33,6 +33,10 @@ class VideoInfo:
     fps: float
     has_audio: bool
     size_bytes: int
+    # What the headers declare (None: they are silent) and where the data really ends; they
+    # differ for a stale or forged header, and ``duration_s`` is then what the data says.
+    header_duration_s: float | None = None
+    stream_duration_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,10 @@ _FIRST_FRAME_MAX_PACKETS = 500
 # packets are the truth; within this margin the two agree (the length of the last frame is not
 # always stored, and a slideshow's last frame can be long).
 _DATA_SHORTFALL_S = 2.0
+# The reverse: a header that says less than the data holds is stale (an interrupted recording
+# that never wrote its final length, a remuxer that copied the old one), and the data's length
+# is used. Within this margin the two agree (muxers count a last audio frame differently).
+_HEADER_SHORTFALL_S = 0.25
 # Top-level boxes of an MP4 read to tell a missing index from other garbage (real files have <10).
 _MP4_TOP_BOXES = 64
 
@@ -125,6 +129,13 @@ def probe(path: Path, settings: Settings) -> VideoInfo:
             )
         # A file whose header is silent (a live recording cut off) is as long as its data.
         duration = declared or scan.data_s
+        if declared and scan.data_s - declared > _HEADER_SHORTFALL_S:
+            log.warning(
+                "%s: the header says the video is %s long but its data runs to %s; using %s "
+                "(a stale header: an interrupted recording or a remuxer that did not update it)",
+                name, _length(declared), _length(scan.data_s), _length(scan.data_s),
+            )  # fmt: skip
+            duration = scan.data_s
         if duration <= 0:
             raise InvalidVideo(name, "zero duration (the video has no length)")
         _check_duration(name, duration, settings)
@@ -147,6 +158,8 @@ def probe(path: Path, settings: Settings) -> VideoInfo:
         fps=round(fps, 3) if fps else 0.0,
         has_audio=has_audio,
         size_bytes=size,
+        header_duration_s=round(declared, 3) if declared else None,
+        stream_duration_s=round(scan.data_s, 3),
     )
 
 
@@ -197,9 +210,7 @@ def _scan(container: object, vstream: object, name: str) -> _Scan:
     video_packets = 0
     try:
         for packet in container.demux():
-            ts = packet.pts if packet.pts is not None else packet.dts
-            if ts is not None and packet.time_base:
-                end = max(end, float((ts + (packet.duration or 0)) * packet.time_base))
+            end = max(end, _packet_end_s(packet) or end)
             if first is None and packet.stream.index == vstream.index and packet.size:
                 video_packets += 1
                 first = next(iter(packet.decode()), None)
@@ -215,6 +226,42 @@ def _scan(container: object, vstream: object, name: str) -> _Scan:
     if not isinstance(first, av.VideoFrame):
         raise InvalidVideo(name, "the first video frame cannot be decoded (no frame in the stream)")
     return _Scan(data_s=max(end - start, 0.0), quarter_turns=quarter_turns(first))
+
+
+def video_end_s(path: Path) -> float:
+    """Where the video stream's data ends, in seconds from the file's start, read from its
+    packets alone (nothing is decoded; cheap next to any ingest stage): what scenes must
+    reach, whatever the header says. Raises `InvalidVideo` if the file cannot be read."""
+    import av
+
+    name = str(path)
+    try:
+        container = av.open(name, mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise InvalidVideo(name, f"cannot be read ({exc})") from None
+    with container:
+        vstream = main_video_stream(container)
+        if vstream is None:
+            raise InvalidVideo(name, "no video stream")
+        start = container.start_time / av.time_base if container.start_time else 0.0
+        end = start
+        try:
+            for packet in container.demux(vstream):
+                end = max(end, _packet_end_s(packet) or end)
+        except (av.FFmpegError, ValueError) as exc:  # a damaged tail: the readable part counts
+            log.info("%s: data unreadable after %.2f s: %s", name, end - start, exc)
+    return max(end - start, 0.0)
+
+
+def _packet_end_s(packet: object) -> float | None:
+    """Where a packet's data ends on the file's clock (None: it carries no time)."""
+    import av
+
+    assert isinstance(packet, av.Packet)
+    ts = packet.pts if packet.pts is not None else packet.dts
+    if ts is None or not packet.time_base:
+        return None
+    return float((ts + (packet.duration or 0)) * packet.time_base)
 
 
 def _length(seconds: float) -> str:

@@ -359,6 +359,7 @@ class Catalog:
                     progress=1.0,
                     started_at=_now(),
                     finished_at=_now(),
+                    models=self.probe_figures(info),
                 )
             )
         return row
@@ -775,3 +776,16 @@ class Catalog:
                 .having(func.count(func.distinct(FaceRow.person_id)) == len(set(person_ids)))
             )
             return set(rows)
+
+    # What probing found; ingesting a stored video again (`heimdex check --repair`) -----------
+
+    @staticmethod
+    def probe_figures(info: VideoInfo) -> dict[str, Any] | None:
+        """What the validating job records of a probe: the header's duration and where the
+        data ends (they differ for a stale header; the video's duration is the data's)."""
+        if info.stream_duration_s is None:
+            return None
+        return {
+            "duration_header_s": info.header_duration_s,
+            "duration_stream_s": info.stream_duration_s,
+        }

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
+import importlib.util
 import io
 import math
 import os
 import struct
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import av
@@ -332,6 +337,67 @@ def huge_duration_mkv(folder: Path) -> Path:
     data[at : at + 8] = struct.pack(">d", HUGE_CLAIM_S * 1000)
     path.write_bytes(bytes(data))
     return path
+
+
+SHORT_CLAIM_S = 0.033  # one frame: what a header left by an interrupted recording can say
+TALK_S, TALK_FPS = 4.0, 30
+TALK_SENTENCE = "The library opens again next Monday morning."
+
+
+def short_duration_mkv(folder: Path) -> Path:
+    """A 4 s talking head (a portrait photo, slowly zooming, 120 frames of H.264 at 30 fps)
+    with a spoken sentence (espeak-ng, AAC), in Matroska whose header (Segment Info ▸
+    Duration) says 0.033 s: a stale header, as an interrupted recording or a naive remuxer
+    leaves it. The data is whole; only the header is wrong."""
+    samples = _make_samples()
+    path = folder / "talking_head.mkv"
+    photo = samples._photo("grace_hopper")
+    with tempfile.TemporaryDirectory() as tmp:
+        speech = samples.speak(TALK_SENTENCE, Path(tmp))
+    rate = samples.AUDIO_RATE
+    audio = np.zeros(round(TALK_S * rate), dtype=np.int16)
+    lead_in = round(0.3 * rate)
+    assert lead_in + len(speech) < len(audio), "the sentence is longer than the video"
+    audio[lead_in : lead_in + len(speech)] = speech
+    frames = round(TALK_S * TALK_FPS)
+    with av.open(str(path), "w", format="matroska") as out:
+        video = out.add_stream(
+            "libx264", rate=TALK_FPS, options={"preset": "ultrafast", "crf": "35"}
+        )
+        video.width, video.height, video.pix_fmt = *samples.SIZE, "yuv420p"
+        sound = out.add_stream("aac", rate=rate, layout="mono")
+        at = 0  # audio samples muxed so far: kept alongside the video they belong to
+        for i in range(frames):
+            picture = samples._frame(photo, i / (frames - 1), focus=0.35)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+            while at < min(len(audio), (i + 1) * rate // TALK_FPS):
+                piece = audio[at : at + 1024]
+                chunk = av.AudioFrame.from_ndarray(piece[None, :], format="s16", layout="mono")
+                chunk.sample_rate, chunk.pts = rate, at
+                out.mux(sound.encode(chunk))
+                at += len(piece)
+        out.mux(video.encode(None))
+        out.mux(sound.encode(None))
+    data = bytearray(path.read_bytes())
+    at = data.index(b"\x44\x89\x88") + 3  # Duration: ID 0x4489, 8 bytes, float64 in ms
+    data[at : at + 8] = struct.pack(">d", SHORT_CLAIM_S * 1000)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@functools.cache
+def _make_samples() -> ModuleType:
+    """``data/make_samples.py`` (a script, not a package module): its photos and espeak-ng."""
+    name = "make_samples"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SAMPLES.parent / "make_samples.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def huge_duration_mp4(folder: Path) -> Path:

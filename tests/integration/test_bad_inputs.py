@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
+import logging
 import re
 import shutil
 from collections.abc import Callable
@@ -19,7 +21,8 @@ from PIL import Image
 
 from heimdex_lab import Library
 from heimdex_lab.check import check
-from heimdex_lab.config import GIB
+from heimdex_lab.config import GIB, Settings
+from heimdex_lab.media.probe import probe
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
 from heimdex_lab.types import IngestResult
 from tests.data import bad_inputs
@@ -186,6 +189,26 @@ def expect_name_only_metadata(lib: Library, result: IngestResult, path: Path) ->
         assert not target.exists() and not target.with_name("evilname.mp4").exists()
 
 
+def expect_whole_stream(lib: Library, result: IngestResult, path: Path) -> None:
+    """A header saying 0.033 s is stale: the data's 4 s is the video's length; scenes,
+    transcript and keyframes cover all of it; the validating job records both figures."""
+    video_id = str(result.video_id)
+    assert result.duration_s is not None
+    assert abs(result.duration_s - bad_inputs.TALK_S) <= 0.1, result.duration_s
+    spans = _scenes(lib, result)
+    assert spans[0][0] == 0.0 and all(a[1] == b[0] for a, b in itertools.pairwise(spans)), spans
+    assert abs(spans[-1][1] - bad_inputs.TALK_S) <= 1 / bad_inputs.TALK_FPS + 1e-6, spans
+    spoken = " ".join(seg.text for seg in lib.catalog.segments(video_id)).lower()
+    assert "library" in spoken and "monday" in spoken, spoken
+    assert "monday" in " ".join(lib.scenes(video_id)["text"].to_list()).lower()
+    assert {im.size for im in _keyframes(lib, result)} == {(640, 360)}
+    jobs = {j.stage: j for j in lib.catalog.jobs(video_id)}
+    assert jobs["validating"].models == {
+        "duration_header_s": bad_inputs.SHORT_CLAIM_S,
+        "duration_stream_s": result.duration_s,
+    }
+
+
 # The corpus -----------------------------------------------------------------------------------
 
 
@@ -215,6 +238,9 @@ CASES = {
     "MKV header claims 3 h": Case(
         bad_inputs.huge_duration_mkv,
         rejected="truncated or damaged file: the data ends at 2.00 s but the header says 3.00 h",
+    ),
+    "MKV header says 0.033 s (stale)": Case(
+        bad_inputs.short_duration_mkv, expect=expect_whole_stream
     ),
     "MP4 headers claim 3 h": Case(bad_inputs.huge_duration_mp4, expect=expect_two_shots),
     "MP4 headers claim 8K": Case(bad_inputs.size_lie_mp4, expect=expect_true_size),
@@ -289,6 +315,21 @@ def test_each_input_is_ready_or_rejected_with_the_reason(
         assert not result.duplicate
         assert case.expect is not None
         case.expect(lib, result, path)
+
+
+def test_a_header_shorter_than_the_data_is_named_in_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Probing trusts the data over a stale header, and says so, naming the file."""
+    path = bad_inputs.short_duration_mkv(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="heimdex_lab.media.probe"):
+        info = probe(path, Settings(max_upload_bytes=LIMIT))
+    assert info.header_duration_s == bad_inputs.SHORT_CLAIM_S
+    assert info.stream_duration_s == info.duration_s
+    assert abs(info.duration_s - bad_inputs.TALK_S) <= 0.1, info.duration_s
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith(f"{path}: the header says the video is 0.03 s long but its data "
+                              f"runs to {info.duration_s:.2f} s"), warning  # fmt: skip
 
 
 def test_afterwards_the_library_is_consistent_and_the_earlier_video_untouched(
