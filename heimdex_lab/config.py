@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         default=600.0, description="speech is decoded and transcribed in windows this long"
     )
 
+    # Ingest leases (ingest/lease.py): a worker renews its claim on a video every third of
+    # this; a video whose claim is older was interrupted and any worker may take it over.
+    lease_s: float = Field(default=30.0, gt=0, description="ingest lease (heartbeat) lifetime")
+
     # Scenes.
     scene_detector: Literal["content", "adaptive"] = "content"
     scene_threshold: float = 27.0
@@ -94,6 +98,12 @@ class Settings(BaseSettings):
     weight_image: float = 0.3
     rrf_k: int = 60
     search_candidates: int = 200  # per signal, before fusion; bounds query cost at any size
+    # Exact words win (search/exact.py): in hybrid and keyword search, scenes whose transcript
+    # holds every content word of a query of at most `exact_max_words` such words rank first
+    # (an unbroken phrase above scattered words). Longer queries are spoken descriptions,
+    # left to meaning.
+    exact_first: bool = True
+    exact_max_words: int = Field(default=4, ge=0)
 
     # HTTP API (`heimdex serve`).
     api_rate_limit: str = Field(

@@ -13,9 +13,10 @@ import polars as pl
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import NotFound, UsageError
+from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.executors import ingest_executor
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
-from heimdex_lab.store.catalog import Catalog
+from heimdex_lab.store.catalog import Catalog, VideoRow
 from heimdex_lab.store.media import MediaStore
 from heimdex_lab.types import IngestResult, ModelStatus, SearchPage, VideoState
 
@@ -115,8 +116,10 @@ class Library:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _pipeline(self, progress: ProgressFn | None) -> Pipeline:
-        return Pipeline(self.settings, self.catalog, lambda: self.vectors, self.media, progress)
+    def _pipeline(self, progress: ProgressFn | None, wait: bool = True) -> Pipeline:
+        pipeline = Pipeline(self.settings, self.catalog, lambda: self.vectors, self.media, progress)
+        pipeline.wait_for_lease = wait
+        return pipeline
 
     # Ingest --------------------------------------------------------------------------------
 
@@ -151,9 +154,41 @@ class Library:
         return self._pipeline(progress).ingest(path, display_name=filename, video_id=video_id)
 
     def resume(self, progress: bool | ProgressFn = True) -> list[IngestResult]:
-        """Finish every unfinished video (interrupted or failed) of this user."""
+        """Finish every unfinished video (queued, interrupted or failed) of this user; a video
+        another process is ingesting is waited for."""
         with self._reporting(progress) as pipeline:
-            return [pipeline.run(v.id, v.filename) for v in self.catalog.unfinished(self.user)]
+            return [self._resume(pipeline, v.id) for v in self.catalog.unfinished(self.user)]
+
+    def resume_video(
+        self, video_id: str, progress: ProgressFn | None = None, wait: bool = True
+    ) -> IngestResult:
+        """Go on with one queued, interrupted or failed video from where it stopped. With
+        ``wait=False`` a video another live process works on is left to it (returned as is)."""
+        return self._resume(self._pipeline(progress, wait), video_id)
+
+    def _resume(self, pipeline: Pipeline, video_id: str) -> IngestResult:
+        row = self.catalog.video(self.user, video_id)
+        if row.state != VideoState.QUEUED:
+            return pipeline.run(video_id, row.filename)
+        # A received upload that was never ingested: ingest its file now, under its promised id.
+        if not lease.try_claim(self.catalog, video_id, self.settings.lease_s):
+            return IngestResult(row.filename, video_id, VideoState.QUEUED, VideoState.QUEUED,
+                                None, 0, False, None)  # fmt: skip
+        path = self.upload_dir / (row.upload_name or "")
+        if not row.upload_name or not path.is_file():
+            reason = "the upload's file is gone (the server lost it); upload the video again"
+            self.catalog.delete_video(video_id)
+            rejected = self.catalog.add_rejected(video_id, self.user, row.filename, reason)
+            return IngestResult(row.filename, video_id, VideoState.REJECTED, rejected.stage,
+                                None, 0, False, f"{row.filename}: {reason}")  # fmt: skip
+        return pipeline.ingest(path, row.filename, video_id, remove_source=True)
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where received uploads wait for ingest (names of ours, never the user's)."""
+        folder = self.path / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     @contextmanager
     def _reporting(self, progress: bool | ProgressFn) -> Iterator[Pipeline]:
@@ -171,7 +206,7 @@ class Library:
         if row.state == VideoState.REJECTED:
             raise UsageError(f"{row.filename} was rejected ({row.error}); nothing to retry")
         with self._reporting(progress) as pipeline:
-            return pipeline.run(video_id, row.filename)
+            return self._resume(pipeline, video_id)
 
     def delete_video(self, video_id: str) -> None:
         """Delete a video and everything derived from it: media and its browser-playable copy
@@ -234,7 +269,7 @@ class Library:
             {
                 "video_id": v.id,
                 "filename": v.filename,
-                "state": v.state,
+                "state": shown_state(v),
                 "stage": v.stage,
                 "progress": 1.0
                 if v.state == VideoState.READY
@@ -343,6 +378,16 @@ class Library:
 
         return model_statuses(self.settings)
 
+
+def shown_state(row: VideoRow) -> str:
+    """The state a user sees: a video in a stage that no live process works on (its worker
+    died: a crash, a kill, a restart) is ``interrupted``, not progressing."""
+    if row.state in _WORKING and not lease.is_live(row):
+        return VideoState.INTERRUPTED
+    return row.state
+
+
+_WORKING = frozenset(STAGES)
 
 VIDEO_SCHEMA: dict[str, Any] = {
     "video_id": pl.String,

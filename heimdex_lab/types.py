@@ -10,6 +10,7 @@ from typing import Any
 class VideoState(StrEnum):
     """Where a video is in its life; the stages are in ingest order (DESIGN.md §2)."""
 
+    QUEUED = "queued"  # an upload received, waiting for the ingest worker
     VALIDATING = "validating"
     TRANSCRIBING = "transcribing"
     DETECTING_SCENES = "detecting_scenes"
@@ -19,6 +20,8 @@ class VideoState(StrEnum):
     READY = "ready"
     REJECTED = "rejected"
     FAILED = "failed"
+    # Shown, never stored: a video in a stage that no live process works on (its worker died).
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)

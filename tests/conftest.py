@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from heimdex_lab import Library
 from heimdex_lab.types import IngestResult
+from tests.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -90,3 +92,13 @@ def copy_sample(tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (Debian's binaries); one database per test."""
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.stop()

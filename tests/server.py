@@ -21,20 +21,27 @@ class Server:
     """Started in __init__ (answers on ``url`` when it returns), stopped by ``stop()``."""
 
     def __init__(
-        self, library: Path, user: str, auth: bool = False, env: dict[str, str] | None = None
+        self,
+        library: Path,
+        user: str,
+        auth: bool = False,
+        env: dict[str, str] | None = None,
+        verbose: bool = False,
+        log_name: str | None = None,
     ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = library.parent / f"serve-{user}.log"
+        self.log = library.parent / (log_name or f"serve-{user}.log")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), "--user", user,
+            [sys.executable, "-m", "heimdex_lab.cli", *(["-v"] if verbose else []),
+             "--library", str(library), "--user", user,
              "serve", *([] if auth else ["--no-auth"]), "--port", str(self.port)],
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
         )  # fmt: skip
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as response:
+                with urllib.request.urlopen(self.url + "/", timeout=10) as response:
                     if response.status == 200:
                         return
             except OSError:

@@ -21,6 +21,7 @@ from heimdex_lab.api import auth
 from heimdex_lab.api.server import ApiError, ServerContext, context, current_user
 from heimdex_lab.api.upload import UploadRefused, receive_file
 from heimdex_lab.errors import NotFound
+from heimdex_lab.ingest import lease
 from heimdex_lab.library import Library
 from heimdex_lab.people import InvalidPhoto
 from heimdex_lab.types import VideoState
@@ -128,10 +129,10 @@ def api_router(limit: str, limiter: Limiter) -> APIRouter:
     @router.post("/videos/{video_id}/retry", status_code=202, tags=["videos"])
     @limited
     def retry_video(request: Request, video_id: str, ctx: Ctx, user: User) -> dict[str, Any]:
-        """Run a failed or interrupted video again, in the background, from where it stopped."""
-        if ctx.worker.pending(user, video_id) is not None:
-            raise ApiError(409, "busy", f"video {video_id!r} is already queued or being ingested")
+        """Resume a failed or interrupted video in the background, from where it stopped."""
         row = ctx.library(user).catalog.video(user, video_id)
+        if ctx.worker.pending(user, video_id) is not None or lease.is_live(row):
+            raise ApiError(409, "busy", f"video {video_id!r} is already queued or being ingested")
         if row.state == VideoState.REJECTED:
             raise ApiError(409, "rejected", f"{row.filename} was rejected ({row.error}); "
                            "nothing to retry")  # fmt: skip
@@ -143,9 +144,12 @@ def api_router(limit: str, limiter: Limiter) -> APIRouter:
     @limited
     def delete_video(request: Request, video_id: str, ctx: Ctx, user: User) -> Response:
         """Delete a video: its media, scenes, vectors, keyframes and faces; nothing else."""
-        if ctx.worker.pending(user, video_id) is not None:
+        lib = ctx.library(user)
+        if ctx.worker.pending(user, video_id) is not None or lease.is_live(
+            lib.catalog.video(user, video_id)
+        ):
             raise ApiError(409, "busy", f"video {video_id!r} is being ingested; delete it after")
-        ctx.library(user).delete_video(video_id)
+        lib.delete_video(video_id)
         return Response(status_code=204)
 
     # Search and scenes ---------------------------------------------------------------------

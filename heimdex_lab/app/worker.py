@@ -2,27 +2,38 @@
 
 The app (FileDropper bytes) and the HTTP API (a multipart body streamed to disk) both hand their
 files to the same worker, so uploads from either are ingested one at a time, in order.
+
+Work survives a restart: a received upload is a ``queued`` row in the catalog before it is
+acknowledged, and a video is claimed (ingest/lease.py) while a stage of it runs. On start, and
+whenever it is idle, the worker takes every queued or interrupted video of every user, oldest
+first; a file left by an upload that never finished streaming is removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
+import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import InvalidVideo
+from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.pipeline import video_id_for
+from heimdex_lab.store.catalog import Catalog
+from heimdex_lab.types import VideoState
 
 log = logging.getLogger(__name__)
 _counter = itertools.count(1)
+_INGEST_NICE = 10
 
 # (stage, seconds it took): the server's metrics listen to finished stages.
 StageObserver = Callable[[str, float], None]
@@ -41,7 +52,6 @@ class Upload:
     progress: float = 0.0
     video_id: str | None = None
     error: str | None = None
-    path: Path | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,10 +69,12 @@ class IngestWorker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.catalog = Catalog(settings.catalog_url)
         self.uploads: list[Upload] = []
         self.stage_observers: list[StageObserver] = []
         self._queue: queue.Queue[Upload] = queue.Queue()
         self._lock = threading.Lock()
+        self._waiting: set[str] = set()  # video ids in the queue or being ingested here
         self._thread = threading.Thread(target=self._run, name="heimdex-ingest", daemon=True)
         self._thread.start()
 
@@ -105,7 +117,14 @@ class IngestWorker:
 
     def submit_retry(self, user: str, video_id: str, filename: str) -> Upload:
         """Queue another run of a failed or interrupted video, from its first unfinished stage."""
-        upload = self._track(Upload(next(_counter), user, filename, 0, video_id=video_id))
+        return self._queue_video(self._track(Upload(next(_counter), user, filename, 0,
+                                                    video_id=video_id)))  # fmt: skip
+
+    def _queue_video(self, upload: Upload) -> Upload:
+        """Queue a video that is in the catalog already (queued, interrupted or failed)."""
+        assert upload.video_id is not None
+        with self._lock:
+            self._waiting.add(upload.video_id)
         self._queue.put(upload)
         return upload
 
@@ -123,10 +142,17 @@ class IngestWorker:
         return upload
 
     def _enqueue(self, upload: Upload, path: Path, sha256: str) -> Upload:
-        upload.path = path
-        upload.video_id = video_id_for(upload.user, sha256)
-        self._queue.put(upload)
-        return upload
+        """Record the received file as a queued video (so a restart still ingests it), then
+        queue it. Bytes the user has already: that video is resumed or returned as it is."""
+        video_id = upload.video_id = video_id_for(upload.user, sha256)
+        while not self.catalog.add_queued(video_id, upload.user, upload.filename, path.name):
+            existing = self.catalog.video_by_id(video_id)
+            if existing is not None and existing.state == VideoState.REJECTED:
+                self.catalog.delete_video(video_id)  # the same bytes again: validate afresh
+                continue
+            path.unlink(missing_ok=True)  # stored already (or queued by another upload)
+            break
+        return self._queue_video(upload)
 
     def of(self, user: str) -> list[Upload]:
         with self._lock:
@@ -150,11 +176,62 @@ class IngestWorker:
         for observer in self.stage_observers:
             observer(stage, seconds)
 
+    def recover(self) -> int:
+        """Queue every user's queued or interrupted video that no live process works on, oldest
+        first, and remove upload files nobody will ingest; returns how many were queued."""
+        self._remove_stale_uploads()
+        found = 0
+        for row in self.catalog.resumable():
+            with self._lock:
+                if row.id in self._waiting:
+                    continue
+            if lease.is_live(row):
+                continue  # another worker has it; taken over if its lease lapses
+            log.info("resuming %s video %s (%s) of user %s", row.state, row.id, row.filename,
+                     row.owner)  # fmt: skip
+            upload = Upload(next(_counter), row.owner, row.filename, 0, video_id=row.id)
+            self._queue_video(self._track(upload))
+            found += 1
+        return found
+
+    def _remove_stale_uploads(self) -> None:
+        """Files of uploads that never finished streaming (the server died mid-body): no row
+        names them and nothing has written to them for a lease's time."""
+        needed = self.catalog.upload_names()
+        cutoff = time.time() - self.settings.lease_s
+        for path in self.upload_dir.iterdir():
+            try:
+                if path.name not in needed and path.stat().st_mtime < cutoff:
+                    log.info("removing %s: an upload that did not finish", path.name)
+                    path.unlink()
+            except FileNotFoundError:
+                pass  # another worker removed it first
+
+    def _next(self) -> Upload:
+        """The next item; while idle, look for interrupted work every lease period."""
+        while True:
+            try:
+                return self._queue.get(timeout=self.settings.lease_s)
+            except queue.Empty:
+                try:
+                    self.recover()
+                except Exception:  # the catalog may be briefly unreachable: look again later
+                    log.exception("could not look for interrupted ingests")
+
     def _run(self) -> None:
         from heimdex_lab.library import Library
 
+        # Ingest yields the cores to requests: on Linux a thread has its own nice value, and the
+        # threads it starts (Whisper's, scene detection's, the model warm-up) inherit it. Pages
+        # and searches stay quick while a restarted server works through interrupted videos.
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _INGEST_NICE)
+        try:
+            self.recover()
+        except Exception:
+            log.exception("could not look for interrupted ingests")
         while True:
-            upload = self._queue.get()
+            upload = self._next()
             clock = _StageClock(self._observe)
 
             def progress(_label: str, stage: str, fraction: float, u: Upload = upload,
@@ -165,13 +242,8 @@ class IngestWorker:
             try:
                 upload.state = "ingesting"
                 lib = Library(self.settings.model_copy(update={"user": upload.user}))
-                if upload.path is None:  # a retry: the media is in the library already
-                    assert upload.video_id is not None
-                    result = lib.retry(upload.video_id, progress)
-                else:
-                    result = lib.ingest_upload(
-                        upload.path, upload.filename, progress, upload.video_id
-                    )
+                assert upload.video_id is not None
+                result = lib.resume_video(upload.video_id, progress, wait=False)
                 clock.at("")
                 upload.video_id, upload.state = result.video_id, result.state
                 upload.stage, upload.error = result.stage or "", result.error
@@ -183,8 +255,8 @@ class IngestWorker:
                 log.exception("ingest of upload %s failed", upload.filename)
                 upload.state, upload.error = "failed", f"{upload.filename}: {exc}"
             finally:
-                if upload.path is not None:
-                    upload.path.unlink(missing_ok=True)
+                with self._lock:
+                    self._waiting.discard(upload.video_id or "")
                 self._queue.task_done()
 
 

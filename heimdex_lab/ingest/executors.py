@@ -325,11 +325,13 @@ class _ProgressWatcher:
         self.open = set(self.labels.values())
 
     def poll(self) -> None:
+        from heimdex_lab.ingest.pipeline import STAGES
+
         catalog, owner = self.pipeline.catalog, self.pipeline.owner
         fractions = catalog.progress(owner)
         for row in catalog.unfinished(owner):
             label = self.labels.get(row.filename)
-            if label in self.open and row.state not in (VideoState.FAILED, VideoState.VALIDATING):
+            if label in self.open and row.state in STAGES:
                 self._report(label, row.state, fractions.get(row.id, 0.0))
 
     def finished(self, path: Path, result: IngestResult | None) -> None:

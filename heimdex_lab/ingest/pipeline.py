@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError, InvalidVideo, ModelUnavailable, NotFound
-from heimdex_lab.ingest import scene_text
+from heimdex_lab.ingest import lease, scene_text
 from heimdex_lab.ingest.keyframes import extract_keyframes
 from heimdex_lab.ingest.scenes import detect_scenes
 from heimdex_lab.ingest.transcript import transcribe_file
@@ -65,6 +65,12 @@ def _name(path: Path, display_name: str | None) -> str:
     return "".join(ch for ch in raw if ch.isprintable()).strip() or "unnamed"
 
 
+def _recorded(source: Path, remove: bool) -> None:
+    """The catalog now holds what became of ``source``: drop it if it was only a received upload."""
+    if remove:
+        source.unlink(missing_ok=True)
+
+
 def video_id_for(owner: str, sha256: str) -> str:
     """Same bytes and owner → same id, so a re-ingest finds the video it already has."""
     return hashlib.sha256(f"{owner}\n{sha256}".encode()).hexdigest()[:16]
@@ -93,17 +99,25 @@ class Pipeline:
         self._warmed = False
         self._faces_warned = False
         self._ahead: tuple[str, Future[list[SceneSpan]]] | None = None
+        # Another process holds the video: wait for it (True) or leave it to that one.
+        self.wait_for_lease = True
 
     # Entry points ---------------------------------------------------------------------------
 
     def ingest(
-        self, path: Path, display_name: str | None = None, video_id: str | None = None
+        self,
+        path: Path,
+        display_name: str | None = None,
+        video_id: str | None = None,
+        remove_source: bool = False,
     ) -> IngestResult:
         """Validate, store and process one file; never raises for a bad or failing file.
 
         ``display_name`` is the user's name for the file (an upload's original name); it is
         metadata only and never becomes a path. ``video_id`` is the id an upload was promised
         (``video_id_for`` its bytes): a rejection is recorded under it, so it can be looked up.
+        ``remove_source``: delete ``path`` (a received upload) as soon as the catalog records
+        what became of it, so a crash after that point leaves no second copy behind.
         """
         filename = display_name or str(path)
         try:
@@ -112,13 +126,16 @@ class Pipeline:
         except InvalidVideo as exc:
             row = self._reject(video_id, _name(path, display_name), exc.reason)
             log.warning("rejected %s: %s", filename, exc.reason)
+            _recorded(path, remove_source)
             return self._result(row, filename, error=f"{filename}: {exc.reason}")
         except OSError as exc:
             reason = f"cannot read the file: {exc.strerror or exc}"
             row = self._reject(video_id, _name(path, display_name), reason)
+            _recorded(path, remove_source)
             return self._result(row, filename, error=f"{filename}: {reason}")
         existing = self.catalog.find_by_sha(self.owner, sha)
         if existing is not None:
+            _recorded(path, remove_source)
             if existing.state == VideoState.READY:
                 return self._result(existing, filename, duplicate=True)
             return self.run(existing.id, filename, duplicate=True)
@@ -130,6 +147,7 @@ class Pipeline:
             log.error("%s: %s", filename, reason)
             return IngestResult(filename, None, VideoState.FAILED, VideoState.VALIDATING,
                                 info.duration_s, 0, False, f"{filename}: {reason}")  # fmt: skip
+        self.catalog.drop_queued(video_id)  # the upload's waiting row gives way to the video
         try:
             self.catalog.add_accepted(
                 video_id, self.owner, _name(path, display_name), sha, info, media_name
@@ -138,24 +156,55 @@ class Pipeline:
             if self.catalog.find_by_sha(self.owner, sha) is None:
                 raise
             # Another process added the same bytes a moment ago: continue that video.
+            _recorded(path, remove_source)
             return self.run(video_id, filename, duplicate=True)
+        _recorded(path, remove_source)
         return self.run(video_id, filename)
 
     def _reject(self, video_id: str | None, name: str, reason: str) -> VideoRow:
         """Record a rejection; under the promised id unless a kept video already has it."""
         if video_id is not None:
             with contextlib.suppress(NotFound):
-                if self.catalog.video(self.owner, video_id).state != VideoState.REJECTED:
+                if self.catalog.video(self.owner, video_id).state not in (
+                    VideoState.REJECTED, VideoState.QUEUED,
+                ):  # fmt: skip
                     video_id = None  # never replace an accepted video by a rejection
-                else:
-                    self.catalog.delete_video(video_id)  # the same bad bytes sent again
+                else:  # the same bad bytes sent again, or this upload's waiting row
+                    self.catalog.delete_video(video_id)
         video_id = video_id or uuid.uuid4().hex[:16]
         return self.catalog.add_rejected(video_id, self.owner, name, reason)
 
     def run(self, video_id: str, file: str | None = None, duplicate: bool = False) -> IngestResult:
-        """Run the remaining stages of an accepted video, from its first unfinished stage."""
+        """Run the remaining stages of an accepted video, from its first unfinished stage.
+
+        The video is claimed first (ingest/lease.py): while another live process works on it,
+        this waits for that one to finish (``wait_for_lease``, the CLI's way) or returns the
+        video as it stands (the server's worker, which takes other work meanwhile).
+        """
         row = self.catalog.video(self.owner, video_id)
         label = file or row.filename
+        if row.state in (VideoState.READY, VideoState.REJECTED):
+            return self._result(row, label, duplicate=duplicate)
+        if not self._claim(row, label):
+            return self._result(self.catalog.video(self.owner, video_id), label, duplicate)
+        with lease.heartbeat(self.catalog, video_id, self.settings.lease_s):
+            return self._run_claimed(video_id, label, duplicate)
+
+    def _claim(self, row: VideoRow, label: str) -> bool:
+        waited = False
+        while not lease.try_claim(self.catalog, row.id, self.settings.lease_s):
+            current = self.catalog.video(self.owner, row.id)
+            if not self.wait_for_lease or current.state in (VideoState.READY, VideoState.REJECTED):
+                return False
+            if not waited:
+                waited = True
+                log.info("%s: another process (%s) is ingesting it; waiting for it to finish",
+                         label, current.lease_owner)  # fmt: skip
+            time.sleep(min(1.0, self.settings.lease_s / 3))
+        return True
+
+    def _run_claimed(self, video_id: str, label: str, duplicate: bool) -> IngestResult:
+        row = self.catalog.video(self.owner, video_id)  # as it is now that it is ours
         first = VideoState(
             (row.stage or row.state) if row.state == VideoState.FAILED else row.state
         )
@@ -165,6 +214,7 @@ class Pipeline:
         if first == VideoState.TRANSCRIBING:
             self._detect_ahead(row)
         for stage in STAGES[STAGES.index(first) :]:
+            log.info("%s: stage %s of video %s", label, stage, video_id)
             self.catalog.set_stage(video_id, stage)
             self._report(label, stage, 0.0)
             try:

@@ -31,11 +31,12 @@ from sqlalchemy import (
     event,
     func,
     make_url,
+    or_,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from heimdex_lab.errors import HeimdexError, NotFound
@@ -93,6 +94,11 @@ class VideoRow(Base):
     stage: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # Which process ingests the video and until when its claim holds (ingest/lease.py).
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A queued upload's received file under <library>/uploads, until it is ingested.
+    upload_name: Mapped[str | None] = mapped_column(String(128))
 
 
 class JobRow(Base):
@@ -375,6 +381,92 @@ class Catalog:
     def unfinished(self, owner: str) -> list[VideoRow]:
         done = (VideoState.READY, VideoState.REJECTED)
         return [v for v in self.videos(owner) if v.state not in done]
+
+    # Queued uploads and ingest leases (ingest/lease.py) ----------------------------------------
+
+    def add_queued(self, video_id: str, owner: str, filename: str, upload_name: str) -> bool:
+        """Record a received upload waiting for ingest; False when the id is taken already
+        (the same bytes are in the library: ingesting them finds that video)."""
+        try:
+            with self.session() as s:
+                if s.get(VideoRow, video_id) is not None:
+                    return False
+                s.add(VideoRow(id=video_id, owner=owner, filename=filename,
+                               state=VideoState.QUEUED, stage=VideoState.QUEUED,
+                               upload_name=upload_name))  # fmt: skip
+        except IntegrityError:  # another process queued the same id a moment ago
+            return False
+        return True
+
+    def drop_queued(self, video_id: str) -> None:
+        """Remove a queued upload's row (its file is being accepted or rejected now)."""
+        with self.session() as s:
+            s.execute(
+                delete(VideoRow).where(VideoRow.id == video_id, VideoRow.state == VideoState.QUEUED)
+            )
+
+    def video_by_id(self, video_id: str) -> VideoRow | None:
+        """Any owner's video; only for the ingest worker, which acts as each video's owner."""
+        with self.session() as s:
+            return s.get(VideoRow, video_id)
+
+    def resumable(self) -> list[VideoRow]:
+        """Every owner's queued or interrupted videos (not ready, rejected or failed), oldest
+        first: what a starting server's ingest worker picks up."""
+        done = (VideoState.READY, VideoState.REJECTED, VideoState.FAILED)
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(VideoRow)
+                    .where(VideoRow.state.not_in(done))
+                    .order_by(VideoRow.created_at, VideoRow.id)
+                )
+            )
+
+    def upload_names(self) -> set[str]:
+        """Files under <library>/uploads that queued uploads still need."""
+        with self.session() as s:
+            rows = s.scalars(select(VideoRow.upload_name).where(VideoRow.upload_name.is_not(None)))
+            return {name for name in rows if name}
+
+    def claim(self, video_id: str, holder: str, until: datetime, breakable: str | None) -> bool:
+        """Take the video's ingest lease unless another live holder has it; one conditional
+        UPDATE, so of two workers racing for it exactly one wins. ``breakable`` is a holder
+        known dead (its lease is taken even if it has not expired)."""
+        free = or_(
+            VideoRow.lease_owner.is_(None),
+            VideoRow.lease_owner == holder,
+            VideoRow.lease_until.is_(None),
+            VideoRow.lease_until < _now(),
+        )
+        if breakable:
+            free = or_(free, VideoRow.lease_owner == breakable)
+        done = (VideoState.READY, VideoState.REJECTED)
+        with self.session() as s:
+            result = s.execute(
+                update(VideoRow)
+                .where(VideoRow.id == video_id, VideoRow.state.not_in(done), free)
+                .values(lease_owner=holder, lease_until=until)
+            )
+            return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def renew(self, video_id: str, holder: str, until: datetime) -> bool:
+        """Extend a lease this holder has; False when it is no longer its."""
+        with self.session() as s:
+            result = s.execute(
+                update(VideoRow)
+                .where(VideoRow.id == video_id, VideoRow.lease_owner == holder)
+                .values(lease_until=until)
+            )
+            return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def release(self, video_id: str, holder: str) -> None:
+        with self.session() as s:
+            s.execute(
+                update(VideoRow)
+                .where(VideoRow.id == video_id, VideoRow.lease_owner == holder)
+                .values(lease_owner=None, lease_until=None)
+            )
 
     def set_failed(self, video_id: str, stage: str, error: str) -> None:
         with self.session() as s:
@@ -789,3 +881,40 @@ class Catalog:
             "duration_header_s": info.header_duration_s,
             "duration_stream_s": info.stream_duration_s,
         }
+
+    def restart_ingest(self, video_id: str, info: VideoInfo) -> None:
+        """Set an accepted video to be ingested again from transcription, as ``info`` (a new
+        probe of its stored file) describes it: every output derived from its media (transcript,
+        scenes, faces, later jobs) is dropped in the same transaction; its id, owner, name and
+        stored file stay. Vectors and files are the caller's."""
+        with self.session() as s:
+            if self.is_sqlite:
+                s.execute(text("DELETE FROM scene_fts WHERE video_id = :v"), {"v": video_id})
+            for table in (FaceRow, SceneRow, SegmentRow):
+                s.execute(delete(table).where(table.video_id == video_id))
+            s.execute(
+                delete(JobRow).where(
+                    JobRow.video_id == video_id, JobRow.stage != VideoState.VALIDATING
+                )
+            )
+            s.execute(
+                update(JobRow)
+                .where(JobRow.video_id == video_id, JobRow.stage == VideoState.VALIDATING)
+                .values(models=self.probe_figures(info))
+            )
+            s.execute(
+                update(VideoRow)
+                .where(VideoRow.id == video_id)
+                .values(
+                    container=info.container,
+                    duration_s=info.duration_s,
+                    width=info.width,
+                    height=info.height,
+                    fps=info.fps,
+                    has_audio=info.has_audio,
+                    vision=None,
+                    state=VideoState.TRANSCRIBING,
+                    stage=VideoState.TRANSCRIBING,
+                    error=None,
+                )
+            )

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Oldest first; a test checks this against the scripts in versions/.
-REVISIONS = ("0001_baseline", "0002_postgres_fulltext")
+REVISIONS = ("0001_baseline", "0002_postgres_fulltext", "0003_ingest_leases")
 BASELINE = REVISIONS[0]
 HEAD = REVISIONS[-1]
 
