@@ -12,7 +12,8 @@ from typing import Any
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import ModelUnavailable, UsageError
-from heimdex_lab.search.fusion import FUSIONS, fuse, rank
+from heimdex_lab.search.exact import content_stems, match_tier
+from heimdex_lab.search.fusion import FUSIONS, exact_first, fuse, rank
 from heimdex_lab.search.snippet import mark, query_terms
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT, VectorStore
@@ -90,6 +91,8 @@ class SearchEngine:
             fused = fuse(fusion, signals, fusion_weights, rrf_k=self.settings.rrf_k)
         except ValueError as exc:  # weights that switch every signal off, or negative ones
             raise UsageError(str(exc)) from None
+        if fusion_weights.get("keyword", 0.0) > 0 and signals.get("keyword"):
+            fused = self._exact_first(query, fused, signals["keyword"])
         ranked = rank(fused)
         page_ids = ranked[(page - 1) * k : page * k]
         found = self.catalog.scenes_by_id(self.owner, page_ids)
@@ -128,6 +131,23 @@ class SearchEngine:
             return None
         vector = clip.embed_text([query])[0]
         return self._knn(SCENE_IMAGE, clip.collection_model, clip.dim, vector, videos)
+
+    def _exact_first(
+        self, query: str, fused: dict[str, float], keyword: Mapping[str, float]
+    ) -> dict[str, float]:
+        """``fused`` with the scenes holding every content word of a short query on top.
+
+        Only the keyword signal's scenes can hold them all (its index matches any of the words),
+        so only their text is read.
+        """
+        words = content_stems(query)
+        if not self.settings.exact_first or not 0 < len(words) <= self.settings.exact_max_words:
+            return fused
+        found = self.catalog.scenes_by_id(self.owner, [sid for sid in keyword if sid in fused])
+        tiers = {
+            sid: match_tier(words, content_stems(scene.text)) for sid, (scene, _) in found.items()
+        }
+        return exact_first(fused, tiers)
 
     def _knn(
         self, kind: str, model: str, dim: int, vector: Any, videos: Sequence[str]

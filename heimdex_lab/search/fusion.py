@@ -12,6 +12,9 @@ import numpy as np
 Signals = Mapping[str, Mapping[str, float]]
 
 DEFAULT_RRF_K = 60
+# How far an exact match is lifted above the best looser one: any positive margin orders them;
+# one that survives the 6-decimal rounding of reported scores keeps the order visible.
+EXACT_GAP = 0.01
 
 
 def rank(scores: Mapping[str, float]) -> list[str]:
@@ -90,6 +93,34 @@ def _rrf(signals: Signals, weights: Mapping[str, float], rrf_k: int) -> dict[str
 
 def _convex(signals: Signals, weights: Mapping[str, float], rrf_k: int) -> dict[str, float]:
     return convex_fusion(signals, weights)
+
+
+def exact_first(
+    scores: Mapping[str, float], tiers: Mapping[str, int], gap: float = EXACT_GAP
+) -> dict[str, float]:
+    """``scores`` lifted so that a higher tier always ranks above a lower one.
+
+    ``tiers`` grades ids by how exactly they match the query (0 or absent: not at all; see
+    ``exact.match_tier``). Each tier above 0 is shifted up, as a block, just far enough that its
+    lowest id scores ``gap`` above the best id of every lower tier; order within a tier is kept,
+    tier 0 keeps its scores, and ids of ``tiers`` that are not in ``scores`` are ignored. So a
+    ranking by the result lists exact matches first, each group still in fused order.
+    """
+    if gap <= 0:
+        raise ValueError(f"gap must be positive (got {gap})")
+    out = dict(scores)
+    levels = sorted({tiers.get(id_, 0) for id_ in scores})
+    for level in levels:
+        if level <= 0:
+            continue
+        members = [id_ for id_ in scores if tiers.get(id_, 0) == level]
+        below = [out[id_] for id_ in scores if tiers.get(id_, 0) < level]
+        if not below:
+            continue
+        lift = max(0.0, max(below) + gap - min(scores[id_] for id_ in members))
+        for id_ in members:
+            out[id_] = scores[id_] + lift
+    return out
 
 
 FUSIONS: dict[str, Callable[[Signals, Mapping[str, float], int], dict[str, float]]] = {
