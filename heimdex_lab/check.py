@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ingest.scene_text import sentences
+from heimdex_lab.media.probe import probe, video_end_s
 from heimdex_lab.media.proxy import make_proxy, needs_proxy, proxy_format
 from heimdex_lab.store.catalog import VideoRow
 from heimdex_lab.store.vectors import SCENE_TEXT
-from heimdex_lab.types import VideoState
+from heimdex_lab.types import Scene, VideoState
 
 if TYPE_CHECKING:
     from heimdex_lab.library import Library
+
+# A ready video's scenes may end short of its video stream by this much (seconds, or this share
+# of its length) before they count as cut off: the last frame's length and rounding differ.
+_COVERAGE_SLACK_S = 2.0
+_COVERAGE_SLACK_SHARE = 0.05
 
 
 @dataclass
@@ -39,12 +45,17 @@ def check(lib: Library, repair: bool = False) -> dict[str, Any]:
     referenced |= {p for name in referenced for p in lib.media.proxy_names(name)}
     known_ids = {v.id for v in all_videos}
     for video in (v for v in all_videos if v.owner == lib.user and v.state == VideoState.READY):
+        scenes = lib.catalog.scenes(lib.user, video.id)
         if not video.media_name or not lib.media.path(video.media_name).is_file():
             problems.append(Problem("missing_media", f"{video.filename}: stored file is gone",
                                     video.id, video.media_name))  # fmt: skip
         else:
-            problems.extend(_check_proxy(lib, video, repair))
-        scenes = lib.catalog.scenes(lib.user, video.id)
+            found = _check_proxy(lib, video, repair)
+            if not any(p.kind == "unreadable_media" for p in found):
+                found += _check_coverage(lib, video, scenes, repair)
+            problems.extend(found)
+            if repair and any(p.kind == "truncated_scenes" for p in found):
+                scenes = lib.catalog.scenes(lib.user, video.id)  # ingested again just now
         missing = [k for sc in scenes for k in sc.keyframes if not (lib.path / k).is_file()]
         if missing:
             problems.append(Problem("missing_keyframes", f"{video.filename}: {len(missing)} "
@@ -101,6 +112,56 @@ def _check_proxy(lib: Library, video: VideoRow, repair: bool) -> list[Problem]:
         except HeimdexError as exc:
             problem.detail += f" (repair failed: {exc})"
     return [problem]
+
+
+def _check_coverage(
+    lib: Library, video: VideoRow, scenes: list[Scene], repair: bool
+) -> list[Problem]:
+    """The scenes must reach the end of the video stream. Scenes that stop well short of it were
+    cut to a stale header's duration (probing believed the header before it read the data);
+    repair ingests the video again from its stored file."""
+    end = scenes[-1].end if scenes else 0.0
+    if _probed_from_data(lib, video.id) and not _short(end, video.duration_s or 0.0):
+        return []  # duration_s is the data's own length, and the scenes reach it: no scan
+    name = video.media_name or ""
+    try:
+        stream_end = video_end_s(lib.media.path(name))
+    except HeimdexError as exc:
+        return [Problem("unreadable_media", f"{video.filename}: {exc}", video.id, name)]
+    if not _short(end, stream_end):
+        return []
+    problem = Problem("truncated_scenes", f"{video.filename}: the scenes end at {end:.2f} s but "
+                      f"the video runs to {stream_end:.2f} s, so the rest cannot be found "
+                      "(a stale duration header?)", video.id, name)  # fmt: skip
+    if repair:
+        try:
+            _ingest_again(lib, video)
+            problem.repaired = True
+        except HeimdexError as exc:
+            problem.detail += f" (repair failed: {exc})"
+    return [problem]
+
+
+def _short(end: float, length: float) -> bool:
+    return length - end > max(_COVERAGE_SLACK_S, _COVERAGE_SLACK_SHARE * length)
+
+
+def _probed_from_data(lib: Library, video_id: str) -> bool:
+    """Whether ingest measured where the data ends (recorded by the validating job since
+    duration_s is taken from the data when a header says less)."""
+    jobs = [j for j in lib.catalog.jobs(video_id) if j.stage == VideoState.VALIDATING]
+    return any(j.models and j.models.get("duration_stream_s") is not None for j in jobs)
+
+
+def _ingest_again(lib: Library, video: VideoRow) -> None:
+    """Derive everything again from the stored file, keeping the video's id and name: a new
+    probe (duration_s from the data), its outputs dropped, the pipeline from transcription."""
+    info = probe(lib.media.path(video.media_name or ""), lib.settings)
+    lib.catalog.restart_ingest(video.id, info)  # not ready from here: searches leave it out
+    lib.vectors.delete_video(video.id)
+    result = lib.retry(video.id)
+    if result.state != VideoState.READY:
+        raise HeimdexError(result.error or f"ingest ended {result.state}")
 
 
 def _text_dim(lib: Library) -> int:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from heimdex_lab import Library
 from heimdex_lab.cli import app
+from heimdex_lab.store.catalog import JobRow, VideoRow
 from heimdex_lab.store.vectors import SCENE_TEXT
+from tests.data import bad_inputs
 
 
 def _check(lib: Library, *flags: str) -> tuple[int, dict]:
@@ -39,3 +44,53 @@ def test_check_finds_and_repairs(library: Library, copy_sample) -> None:
     keyframe.unlink()
     code, report = _check(library, "--repair")
     assert code == 1 and [p["kind"] for p in report["problems"]] == ["missing_keyframes"]
+
+
+def test_check_finds_scenes_cut_to_a_stale_header_and_ingests_again(
+    library: Library, tmp_path: Path
+) -> None:
+    """A video ingested when a stale 0.033 s header was believed (simulated: its duration,
+    scenes and validating job as that ingest left them) is flagged, because its scenes end
+    far short of its video stream; --repair ingests it again under the same id and name."""
+    path = bad_inputs.short_duration_mkv(tmp_path)
+    (video,) = library.ingest([path], progress=False)
+    video_id = str(video.video_id)
+    assert video.state == "ready" and video.duration_s is not None
+    whole = library.scenes(video_id)
+    first = library.catalog.scenes(library.user, video_id)[0]
+    with library.catalog.session() as s:
+        s.execute(update(VideoRow).where(VideoRow.id == video_id)
+                  .values(duration_s=bad_inputs.SHORT_CLAIM_S))  # fmt: skip
+        s.execute(update(JobRow).where(JobRow.video_id == video_id, JobRow.stage == "validating")
+                  .values(models=None))  # fmt: skip
+        cut = replace(first, end=bad_inputs.SHORT_CLAIM_S, text="")
+        library.catalog.replace_scenes(s, library.user, video_id, [cut])
+    library.reindex("text", video_id)  # consistent but for the scenes' length
+    assert library.scenes(video_id)["end"].to_list() == [bad_inputs.SHORT_CLAIM_S]
+
+    code, report = _check(library)
+    assert code == 1 and [p["kind"] for p in report["problems"]] == ["truncated_scenes"]
+    (problem,) = report["problems"]
+    assert problem["video_id"] == video_id and not problem["repaired"]
+    assert (
+        f"the scenes end at 0.03 s but the video runs to {bad_inputs.TALK_S:.2f} s"
+        in (problem["detail"])
+    )
+
+    code, report = _check(library, "--repair")
+    assert code == 0 and [(p["kind"], p["repaired"]) for p in report["problems"]] == [
+        ("truncated_scenes", True)
+    ]
+    (row,) = library.videos().rows(named=True)
+    assert (row["video_id"], row["filename"], row["state"]) == (video_id, path.name, "ready")
+    assert row["duration_s"] == video.duration_s
+    assert library.scenes(video_id).select("start", "end", "text").rows() == (
+        whole.select("start", "end", "text").rows()
+    )
+    assert "monday" in " ".join(library.scenes(video_id)["text"].to_list()).lower()
+    jobs = {j.stage: j for j in library.catalog.jobs(video_id)}
+    assert jobs["validating"].models == {
+        "duration_header_s": bad_inputs.SHORT_CLAIM_S,
+        "duration_stream_s": video.duration_s,
+    }
+    assert _check(library) == (0, {"ok": True, "problems": []})
