@@ -17,10 +17,13 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError, InvalidVideo, ModelUnavailable, NotFound
@@ -37,13 +40,27 @@ from heimdex_lab.types import IngestResult, Scene, SceneSpan, VideoState
 
 log = logging.getLogger(__name__)
 
-STAGES: tuple[VideoState, ...] = (
-    VideoState.TRANSCRIBING,
-    VideoState.DETECTING_SCENES,
-    VideoState.KEYFRAMES,
-    VideoState.EMBEDDING,
-    VideoState.FACES,
-)
+
+@dataclass(frozen=True)
+class StageOutput:
+    """What a stage produced: ``write`` puts it in the catalog inside the transaction that also
+    moves the video to its next state; ``models`` and ``video`` values are recorded with it."""
+
+    write: Callable[[Session], None]
+    models: dict[str, Any] | None = None
+    video: dict[str, Any] = field(default_factory=dict)
+
+
+# The stages in ingest order: state → the Pipeline method that runs it. A new stage is one
+# entry here and one method; the runner commits each and moves on to the next entry.
+_STEPS: dict[VideoState, str] = {
+    VideoState.TRANSCRIBING: "_transcribe",
+    VideoState.DETECTING_SCENES: "_detect_scenes",
+    VideoState.KEYFRAMES: "_keyframes",
+    VideoState.EMBEDDING: "_embed",
+    VideoState.FACES: "_faces",
+}
+STAGES: tuple[VideoState, ...] = tuple(_STEPS)
 
 # (video label, stage, fraction of that stage done)
 ProgressFn = Callable[[str, str, float], None]
@@ -230,29 +247,22 @@ class Pipeline:
     # Stages ---------------------------------------------------------------------------------
 
     def _run_stage(self, stage: VideoState, row: VideoRow, label: str) -> None:
-        on_progress = self._progress_writer(row.id, label, stage)
-        if stage == VideoState.TRANSCRIBING:
-            self._transcribe(row, on_progress)
-        elif stage == VideoState.DETECTING_SCENES:
-            self._detect_scenes(row, on_progress)
-        elif stage == VideoState.KEYFRAMES:
-            self._keyframes(row, on_progress)
-        elif stage == VideoState.EMBEDDING:
-            self._embed(row, on_progress)
-        elif stage == VideoState.FACES:
-            self._faces(row, on_progress)
+        step: Callable[[VideoRow, Callable[[float], None]], StageOutput]
+        step = getattr(self, _STEPS[stage])
+        out = step(row, self._progress_writer(row.id, label, stage))
+        at = STAGES.index(stage)
+        following = STAGES[at + 1] if at + 1 < len(STAGES) else VideoState.READY
+        self.catalog.commit_stage(row.id, stage, following, out.write, models=out.models,
+                                  **out.video)  # fmt: skip
 
-    def _transcribe(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+    def _transcribe(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         path = self.media.path(row.media_name or "")
         segments = (
             transcribe_file(path, row.duration_s or 0.0, self.settings, on_progress)
             if row.has_audio
             else []
         )
-        self.catalog.commit_stage(
-            row.id,
-            VideoState.TRANSCRIBING,
-            VideoState.DETECTING_SCENES,
+        return StageOutput(
             lambda s: self.catalog.replace_segments(s, row.id, segments),
             models={"speech": self.settings.whisper_model},
         )
@@ -266,7 +276,7 @@ class Pipeline:
         path = self.media.path(row.media_name or "")
         self._ahead = (row.id, _executor().submit(detect_scenes, path, self.settings, None))
 
-    def _detect_scenes(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+    def _detect_scenes(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == row.id:
             spans = ahead[1].result()  # a failure there raises here, in this stage
@@ -285,10 +295,7 @@ class Pipeline:
             )
             for no, span in enumerate(spans)
         ]
-        self.catalog.commit_stage(
-            row.id,
-            VideoState.DETECTING_SCENES,
-            VideoState.KEYFRAMES,
+        return StageOutput(
             lambda s: self.catalog.replace_scenes(s, self.owner, row.id, scenes),
             models={
                 "detector": self.settings.scene_detector,
@@ -296,7 +303,7 @@ class Pipeline:
             },
         )
 
-    def _keyframes(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+    def _keyframes(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         share = _PROXY_SHARE if self._proxy_wanted(row) else 0.0
         if share:
             self._write_proxy(row, lambda f: on_progress(f * share))
@@ -310,12 +317,7 @@ class Pipeline:
             self.settings,
             lambda f: on_progress(share + f * (1.0 - share)),
         )
-        self.catalog.commit_stage(
-            row.id,
-            VideoState.KEYFRAMES,
-            VideoState.EMBEDDING,
-            lambda s: self.catalog.set_keyframes(s, keyframes),
-        )
+        return StageOutput(lambda s: self.catalog.set_keyframes(s, keyframes))
 
     def _proxy_wanted(self, row: VideoRow) -> bool:
         """True when the player needs a browser-playable copy of this video's stored file and
@@ -336,7 +338,7 @@ class Pipeline:
         make_proxy(self.media.path(name), target, on_progress)
         return target
 
-    def _embed(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+    def _embed(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         scenes = self.catalog.scenes(self.owner, row.id)
         models = {"text": self.settings.text_model}
         self.embed_text(row.id, scenes)
@@ -344,23 +346,13 @@ class Pipeline:
         vision = self.embed_images(row.id, scenes)
         if vision:
             models["image"] = self.settings.models_used()["image"]
-        self.catalog.commit_stage(
-            row.id,
-            VideoState.EMBEDDING,
-            VideoState.FACES,
-            lambda s: None,
-            models=models,
-            vision=vision,
-        )
+        return StageOutput(lambda s: None, models=models, video={"vision": vision})
 
-    def _faces(self, row: VideoRow, on_progress: Callable[[float], None]) -> None:
+    def _faces(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         out_dir = self.settings.library / "faces" / row.id
         shutil.rmtree(out_dir, ignore_errors=True)  # crops of an interrupted run
         rows = self.find_faces(row.id, self.catalog.scenes(self.owner, row.id), on_progress)
-        self.catalog.commit_stage(
-            row.id,
-            VideoState.FACES,
-            VideoState.READY,
+        return StageOutput(
             lambda s: self.catalog.replace_faces(s, row.id, rows),
             models={"faces": self.settings.face_backend, "faces_found": len(rows)},
         )
