@@ -1,0 +1,35 @@
+"""What the browser tests share: where Chromium is, and how to drive the app's tabs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]  # fmt: skip
+
+# The text of an element as a user reads it, shadow roots included (Bokeh widgets use them).
+DEEP_TEXT = """el => {
+  const walk = n => (n.shadowRoot ? walk(n.shadowRoot) : '') +
+    Array.from(n.childNodes).map(c => c.nodeType === 3 ? c.textContent : walk(c)).join('');
+  return walk(el);
+}"""
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def tab(page: object, name: str) -> None:
+    page.locator(".bk-tab", has_text=name).first.click()  # type: ignore[attr-defined]
+
+
+def upload(page: object, *files: Path) -> None:
+    tab(page, "Upload")
+    page.locator("input[type=file]").first.set_input_files([str(f) for f in files])  # type: ignore[attr-defined]
