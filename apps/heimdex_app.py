@@ -7,16 +7,19 @@ every action calls `heimdex_lab`. Ingestion runs on a background worker, never i
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import panel as pn
 import param
 
 from heimdex_lab import Library, Settings
+from heimdex_lab.app.cards import ResultCard
 from heimdex_lab.app.worker import worker_for
 from heimdex_lab.errors import HeimdexError
 from heimdex_lab.types import SearchPage
@@ -309,31 +312,25 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
 
 
 def result_card(hit: Any, search: SearchState) -> pn.viewable.Viewable:
-    snippet = html.escape(hit.snippet or "(no speech)")
-    snippet = snippet.replace("**", "\x00").split("\x00")
-    marked = "".join(f"<mark>{part}</mark>" if i % 2 else part for i, part in enumerate(snippet))
-    people = f"<br>People: {html.escape(', '.join(hit.people))}" if hit.people else ""
-    text = pn.pane.HTML(
-        f"<b>{html.escape(hit.filename)}</b> · {hit.start:.1f}-{hit.end:.1f} s · "
-        f"score {hit.score:.2f}<br>{marked}{people}",
-        sizing_mode="stretch_width",
-    )
+    """A click or Enter/Space anywhere on the card plays the scene from its start."""
     if not hit.keyframe:
-        image: pn.viewable.Viewable = pn.Spacer(width=160)
+        keyframe = ""
     elif os.environ.get("HEIMDEX_APP_API") == "1":  # the browser fetches it (and caches it)
-        url = f"/api/v1/scenes/{html.escape(hit.scene_id)}/keyframe"
-        image = pn.pane.HTML(f'<img src="{url}" width="160" alt="keyframe">', width=160)
+        keyframe = f"/api/v1/scenes/{quote(hit.scene_id, safe=':')}/keyframe"
     else:  # plain panel serve: no API, the picture goes inline
-        image = pn.pane.JPG(hit.keyframe, width=160)
-    play = pn.widgets.Button(
-        name=f"▶ Play from {hit.start:.1f} s", button_type="primary", css_classes=["heimdex-play"]
-    )
-    play.on_click(lambda _e: setattr(search, "playing", (hit.video_id, hit.start)))
-    return pn.Card(
-        pn.Row(image, pn.Column(text, play, sizing_mode="stretch_width")),
-        hide_header=True,
+        keyframe = "data:image/jpeg;base64," + base64.b64encode(
+            Path(hit.keyframe).read_bytes()
+        ).decode("ascii")
+    return ResultCard(
+        on_play=lambda: setattr(search, "playing", (hit.video_id, hit.start)),
+        filename=hit.filename,
+        start=hit.start,
+        end=hit.end,
+        score=hit.score,
+        snippet=hit.snippet or "(no speech)",
+        people=list(hit.people),
+        keyframe=keyframe,
         sizing_mode="stretch_width",
-        css_classes=["heimdex-result"],
     )
 
 

@@ -66,6 +66,20 @@ def _player_time(page: object) -> float:
     return float(player.evaluate("v => v.currentTime"))
 
 
+def test_clicking_a_result_thumbnail_plays_it_from_the_scene_start(page: object) -> None:
+    first = _search_orbit(page)
+    first.locator("img").click()
+    assert abs(_player_time(page) - 5.04) < 0.5
+
+
+def test_enter_on_a_focused_result_plays_it_from_the_scene_start(page: object) -> None:
+    first = _search_orbit(page)
+    assert (first.get_attribute("role"), first.get_attribute("tabindex")) == ("button", "0")
+    first.focus()
+    first.press("Enter")
+    assert abs(_player_time(page) - 5.04) < 0.5
+
+
 def test_another_user_sees_nothing_and_cannot_fetch_media(
     server: Server, library: Path, browser: object
 ) -> None:

@@ -1,0 +1,108 @@
+"""A search result as one clickable card: click or Enter/Space anywhere on it plays the scene.
+
+Everything on the card (file name, snippet, people) comes from users or their files, so the
+browser builds it from DOM nodes and ``textContent``; no string from a hit is ever parsed as HTML.
+The snippet's ``**word**`` marks become ``<mark>`` elements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import param
+from panel.custom import JSComponent
+
+
+class ResultCard(JSComponent):
+    """One search hit: keyframe, file and times, snippet, people, and a Play button."""
+
+    filename = param.String(default="")
+    start = param.Number(default=0.0)
+    end = param.Number(default=0.0)
+    score = param.Number(default=0.0)
+    snippet = param.String(default="", doc="the scene's text with matched words as **word**")
+    people = param.List(default=[], item_type=str)
+    keyframe = param.String(default="", doc="URL of the keyframe picture; empty for none")
+
+    _esm = """
+    const css = `
+      .heimdex-result { display: flex; gap: .8rem; align-items: flex-start; cursor: pointer;
+                        border: 1px solid #d8dde3; border-radius: 6px; padding: .6rem;
+                        margin: .2rem 0; background: #fff; font: 14px system-ui; }
+      .heimdex-result:hover { background: #f2f7fc; border-color: #8aa4c0; }
+      .heimdex-result:focus-visible { outline: 3px solid #0072b5; outline-offset: 1px; }
+      .heimdex-result img { width: 160px; flex: 0 0 160px; border-radius: 3px; }
+      .hx-thumb { flex: 0 0 160px; }
+      .hx-body { flex: 1 1 auto; min-width: 0; }
+      .hx-snippet { margin: .3rem 0; overflow-wrap: anywhere; }
+      .heimdex-play { background: #0072b5; color: #fff; border: 0; border-radius: 4px;
+                      padding: .35rem .8rem; font: 13px system-ui; cursor: pointer; }`;
+
+    function text(tag, value, className) {
+      const node = document.createElement(tag);
+      node.textContent = value;
+      if (className) node.className = className;
+      return node;
+    }
+
+    export function render({ model, el }) {
+      const style = document.createElement("style");
+      style.textContent = css;
+      const card = document.createElement("div");
+      card.className = "heimdex-result";
+      card.tabIndex = 0;
+      card.setAttribute("role", "button");
+      card.setAttribute("aria-label",
+                        `Play ${model.filename} from ${model.start.toFixed(1)} s`);
+
+      const thumb = document.createElement("div");
+      thumb.className = "hx-thumb";
+      if (model.keyframe) {
+        const img = document.createElement("img");
+        img.src = model.keyframe;
+        img.alt = "keyframe";
+        thumb.append(img);
+      }
+
+      const body = document.createElement("div");
+      body.className = "hx-body";
+      const title = document.createElement("div");
+      title.append(text("b", model.filename, "hx-file"),
+                   ` · ${model.start.toFixed(1)}-${model.end.toFixed(1)} s`
+                   + ` · score ${model.score.toFixed(2)}`);
+      const snippet = document.createElement("div");
+      snippet.className = "hx-snippet";
+      model.snippet.split("**").forEach((part, i) => {
+        snippet.append(i % 2 ? text("mark", part) : document.createTextNode(part));
+      });
+      body.append(title, snippet);
+      if (model.people.length) {
+        body.append(text("div", `People: ${model.people.join(", ")}`, "hx-people"));
+      }
+      // One tab stop per card: the card itself is the keyboard target, the button a mouse one.
+      const play = text("button", `▶ Play from ${model.start.toFixed(1)} s`, "heimdex-play");
+      play.type = "button";
+      play.tabIndex = -1;
+      body.append(play);
+      card.append(thumb, body);
+
+      const start = () => model.send_msg({ play: true });
+      card.addEventListener("click", start);  // the button's click bubbles here too
+      card.addEventListener("keydown", (e) => {
+        if (e.target === card && (e.key === "Enter" || e.key === " ")) {
+          e.preventDefault();  // Space would scroll the page
+          start();
+        }
+      });
+      el.append(style, card);
+    }
+    """
+
+    def __init__(self, on_play: Callable[[], None] | None = None, **params: Any) -> None:
+        super().__init__(**params)
+        self._on_play = on_play
+
+    def _handle_msg(self, msg: Any) -> None:
+        if self._on_play is not None and isinstance(msg, dict) and msg.get("play"):
+            self._on_play()
