@@ -3,6 +3,8 @@
 Served by `heimdex serve` (which also serves /media/<video_id>), or by `panel serve`.
 State lives in param.Parameterized classes; the views below are thin functions of that state and
 every action calls `heimdex_lab`. Ingestion runs on a background worker, never in a callback.
+File, person and user names, transcripts and error messages come from users: every HTML string
+built here passes them through `html.escape`, and tables and result cards show them as text.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class SearchState(param.Parameterized):
     videos = param.List(default=[])
     page = param.Integer(default=1, bounds=(1, None))
     k = param.Integer(default=8)
-    playing = param.Tuple(default=("", 0.0), length=2, doc="(video id, start second)")
+    playing = param.Tuple(
+        default=("", 0.0, ""), length=3, doc="(video id, start second, file name)"
+    )
 
     def __init__(self, lib: Library, **params: Any) -> None:
         super().__init__(**params)
@@ -191,7 +195,7 @@ def upload_view(state: LibraryState) -> pn.viewable.Viewable:
 
 
 def library_view(state: LibraryState) -> pn.viewable.Viewable:
-    message = pn.pane.Markdown("")
+    message = pn.pane.HTML("")
 
     def table(_version: int) -> pn.viewable.Viewable:
         frame = state.lib.videos()
@@ -221,16 +225,16 @@ def library_view(state: LibraryState) -> pn.viewable.Viewable:
             if video_id:
                 try:
                     result = state.lib.retry(video_id)
-                    message.object = f"{result.file}: {result.state}"
+                    message.object = html.escape(f"{result.file}: {result.state}")
                 except HeimdexError as exc:
-                    message.object = f"**{html.escape(str(exc))}**"
+                    message.object = f"<b>{html.escape(str(exc))}</b>"
                 state.refresh()
 
         def on_delete(_: Any) -> None:
             video_id = selected()
             if video_id:
                 state.lib.delete_video(video_id)
-                message.object = f"Deleted {video_id}."
+                message.object = html.escape(f"Deleted {video_id}.")
                 state.refresh()
 
         retry.on_click(on_retry)
@@ -245,10 +249,11 @@ def library_view(state: LibraryState) -> pn.viewable.Viewable:
     )
 
 
-def player_html(video_id: str, start: float) -> str:
+def player_html(video_id: str, start: float, filename: str) -> str:
     if not video_id:
         return "<p><i>Click a result to play it from the start of its scene.</i></p>"
     return (
+        f'<p class="heimdex-now-playing"><b>{html.escape(filename)}</b> from {start:.1f} s</p>'
         f'<video id="heimdex-player" data-start="{start:.3f}" src="/media/{html.escape(video_id)}'
         f'#t={start:.3f}" controls autoplay muted playsinline '
         'style="width:100%;max-height:360px;background:#000"></video>'
@@ -267,10 +272,14 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     videos = pn.widgets.MultiChoice(name="Videos", width=260)
 
     def options(_version: int) -> None:
-        people.options = state.lib.people_frame()["name"].to_list()
+        # Choices.js (inside Bokeh's MultiChoice) puts labels in the page as HTML: escaped
+        # labels read as typed; the values behind them stay the raw names and ids.
+        names = state.lib.people_frame()["name"].to_list()
+        people.options = {html.escape(name): name for name in names}
         frame = state.lib.videos()
         ready = frame.filter(frame["state"] == "ready")
-        videos.options = dict(zip(ready["filename"], ready["video_id"], strict=True))
+        labels = [html.escape(name) for name in ready["filename"]]
+        videos.options = dict(zip(labels, ready["video_id"], strict=True))
 
     pn.bind(options, state.param.content, watch=True)
     options(0)
@@ -279,13 +288,13 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     for widget in (query, mode, people, videos):
         widget.param.watch(lambda _e: setattr(search, "page", 1), "value")
 
-    player = pn.pane.HTML(player_html("", 0.0), sizing_mode="stretch_width", name="player")
+    player = pn.pane.HTML(player_html("", 0.0, ""), sizing_mode="stretch_width", name="player")
     search.param.watch(lambda e: setattr(player, "object", player_html(*e.new)), "playing")
 
     def results(*_: Any) -> pn.viewable.Viewable:
         page = search.results()
-        if isinstance(page, str):
-            return pn.pane.Markdown(page)
+        if isinstance(page, str):  # a hint, or an error that may quote the query or a name
+            return pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
         cards = [result_card(hit, search) for hit in page.hits]
         pages = max(1, -(-page.total // page.k))
         prev = pn.widgets.Button(name="◀ Previous", disabled=page.page <= 1)
@@ -322,7 +331,7 @@ def result_card(hit: Any, search: SearchState) -> pn.viewable.Viewable:
             Path(hit.keyframe).read_bytes()
         ).decode("ascii")
     return ResultCard(
-        on_play=lambda: setattr(search, "playing", (hit.video_id, hit.start)),
+        on_play=lambda: setattr(search, "playing", (hit.video_id, hit.start, hit.filename)),
         filename=hit.filename,
         start=hit.start,
         end=hit.end,
@@ -338,7 +347,7 @@ def people_view(state: LibraryState) -> pn.viewable.Viewable:
     name = pn.widgets.TextInput(name="Name", placeholder="Who is it?")
     photos = pn.widgets.FileInput(accept="image/*", multiple=True, name="photos")
     add = pn.widgets.Button(name="Add person", button_type="primary")
-    message = pn.pane.Markdown("")
+    message = pn.pane.HTML("")
 
     def on_add(_: Any) -> None:
         if not name.value.strip() or not photos.value:
@@ -355,11 +364,11 @@ def people_view(state: LibraryState) -> pn.viewable.Viewable:
             try:
                 result = state.lib.add_person(name.value, paths)
                 message.object = (
-                    f"**{result.name}**: {result.photos} photo(s), found in "
+                    f"<b>{html.escape(result.name)}</b>: {result.photos} photo(s), found in "
                     f"{result.faces_found} face(s)."
                 )
             except HeimdexError as exc:
-                message.object = f"**Not added:** {html.escape(str(exc).split(': ', 1)[-1])}"
+                message.object = f"<b>Not added:</b> {html.escape(str(exc).split(': ', 1)[-1])}"
         state.refresh()
 
     add.on_click(on_add)
@@ -374,6 +383,7 @@ def people_view(state: LibraryState) -> pn.viewable.Viewable:
             disabled=True,
             sizing_mode="stretch_width",
             name="people",
+            css_classes=["heimdex-people"],
         )
 
     def groups(_version: int) -> pn.viewable.Viewable:
