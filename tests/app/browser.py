@@ -20,6 +20,15 @@ DEEP_TEXT = """el => {
   return walk(el);
 }"""
 
+# Run in each page before its own scripts: ``window.cspViolations`` lists what the policy refused.
+CSP_VIOLATIONS = """window.cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.cspViolations.push(
+  `${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"""
+
+
+def csp_violations(page: object) -> list[str]:
+    return list(page.evaluate("() => window.cspViolations"))  # type: ignore[attr-defined]
+
 
 def shot(page: object, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)

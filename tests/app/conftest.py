@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.browser import ARGS, CHROMIUM
+from tests.app.browser import ARGS, CHROMIUM, CSP_VIOLATIONS
 from tests.server import Server
 
 
@@ -54,6 +54,8 @@ def page(browser: object, server: Server) -> Iterator[object]:
     # alert(), confirm(), prompt(): the app never opens one, so each is injected script running.
     page.dialogs = []  # type: ignore[attr-defined]
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    # What the Content-Security-Policy refused: the app itself must need nothing it forbids.
+    page.add_init_script(CSP_VIOLATIONS)  # type: ignore[attr-defined]
     page.goto(server.url + "/", wait_until="networkidle")
     yield page
     context.close()

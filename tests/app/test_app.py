@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.browser import DEEP_TEXT, SAMPLES, shot, tab, upload
+from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, shot, tab, upload
 from tests.server import Server
 
 
@@ -41,6 +41,7 @@ def test_upload_search_and_play_from_the_scene_start(page: object, tmp_path: Pat
     page.get_by_text("Unnamed faces").wait_for()  # type: ignore[attr-defined]
     shot(page, "people")
     assert page.failed_requests == [], "nothing is requested off-machine or fails"  # type: ignore[attr-defined]
+    assert csp_violations(page) == [], "the app needs nothing its own policy forbids"
 
 
 def _search_orbit(page: object) -> object:

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from heimdex_lab import Library
-from tests.app.browser import DEEP_TEXT, SAMPLES, shot, tab, upload
+from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, shot, tab, upload
+from tests.server import Server
 
 VIDEO = "<img src=x onerror=alert(1)>.mp4"
 JUNK = "<img src=x onerror=alert(2)>.mp4"  # not a video: refused, its name in the error
@@ -111,3 +112,22 @@ def test_hostile_names_are_shown_as_text_in_every_view(page: object, tmp_path: P
     _nothing_injected(page, "Search tab")
     shot(page, "hostile-search")
     assert page.failed_requests == [], "nothing fails to load (an injected img would)"  # type: ignore[attr-defined]
+    assert csp_violations(page) == [], "nothing injected was stopped by the policy either"
+
+
+def test_the_page_refuses_inline_event_handlers(page: object, server: Server) -> None:
+    """Defence in depth: were a view ever to let markup through, its onerror= would not run."""
+    policy = page.request.get(server.url + "/").headers["content-security-policy"]  # type: ignore[attr-defined]
+    for directive in ("script-src-attr 'none'", "object-src 'none'", "base-uri 'self'",
+                      "frame-ancestors 'self'"):  # fmt: skip
+        assert directive in policy.split("; "), policy
+    refused = page.evaluate(  # type: ignore[attr-defined]
+        """() => new Promise(ok => {
+          document.addEventListener('securitypolicyviolation', e => ok(e.effectiveDirective));
+          const box = document.createElement('div');
+          box.innerHTML = '<img src=x onerror=alert(5)>';
+          document.body.append(box);
+        })"""
+    )
+    assert refused == "script-src-attr"
+    assert page.dialogs == []  # type: ignore[attr-defined]
