@@ -213,6 +213,17 @@ def evaluate(
                 continue
             cells = "  ".join(f"{name} {value:.3f}" for name, value in metrics.items())
             typer.echo(f"  {signal:8s} {cells}")
+        for kind, by_signal in report.by_kind.items():
+            typer.echo(f"{kind}:")
+            for signal, metrics in by_signal.items():
+                if metrics is not None:
+                    cells = "  ".join(f"{name} {value:.3f}" for name, value in metrics.items())
+                    typer.echo(f"  {signal:8s} {cells}")
+        if report.unanswerable:
+            typer.echo(
+                f"unanswerable: {report.unanswerable['queries']:.0f} queries, mean top hybrid "
+                f"score {report.unanswerable['mean_top_score']:.3f}"
+            )
 
     _emit(report.to_dict(), as_json, human)
 

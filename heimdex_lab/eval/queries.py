@@ -3,6 +3,8 @@
 Each line: ``{"query": str, "relevant": [{"video": FILENAME, "start": s, "end": s}]}``, and an
 optional ``"kind"`` (spoken, keyword, visual) that groups the metrics.
 A scene is relevant when it overlaps a relevant range of a video with that file name.
+A query of kind ``unanswerable`` has ``"relevant": []``: nothing should match it; it is not
+scored for recall, and the report gives the best hybrid score such queries still got.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
     from heimdex_lab.library import Library
 
+UNANSWERABLE = "unanswerable"
 # The signal each mode measures, as `heimdex eval` reports them.
 EVAL_MODES = {"text": "text", "keyword": "keyword", "image": "visual", "hybrid": "hybrid"}
 
@@ -50,6 +53,8 @@ class EvalReport:
     metrics: dict[str, dict[str, float] | None]
     by_kind: dict[str, dict[str, dict[str, float] | None]] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # Queries with no right answer: how many, and the mean of their best hybrid scores.
+    unanswerable: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +62,7 @@ class EvalReport:
             "queries": self.queries,
             "metrics": self.metrics,
             "by_kind": self.by_kind,
+            "unanswerable": self.unanswerable,
         }
 
     @property
@@ -88,9 +94,13 @@ def load_queries(path: Path) -> list[Query]:
                 f'{path}:{n}: expected {{"query": str, "relevant": [{{"video", "start", '
                 f'"end"}}]}} ({type(exc).__name__}: {exc})'
             ) from None
-        if not relevant:
-            raise UsageError(f"{path}:{n}: a query needs at least one relevant range")
-        queries.append(Query(f"q{n}", text, relevant, str(item.get("kind", "all"))))
+        kind = str(item.get("kind", "all"))
+        if not relevant and kind != UNANSWERABLE:
+            raise UsageError(
+                f"{path}:{n}: a query needs at least one relevant range "
+                f'(or "kind": "{UNANSWERABLE}")'
+            )
+        queries.append(Query(f"q{n}", text, relevant, kind))
     if not queries:
         raise UsageError(f"{path}: no queries in the file")
     return queries
@@ -126,7 +136,7 @@ def evaluate_library(
     if k < 1:
         raise UsageError(f"k must be at least 1 (got {k})")
     qrels = relevant_scenes(lib, queries)
-    judged = [q for q in queries if qrels[q.qid]]
+    judged = [q for q in queries if qrels[q.qid] and q.kind != UNANSWERABLE]
     if not judged:
         raise UsageError("no query has a relevant scene in this library: are the videos ingested?")
     depth = k  # the ranking depth looked at; recall@10 needs k >= 10
@@ -160,4 +170,14 @@ def evaluate_library(
                 report.by_kind.setdefault(kind, {})[signal] = evaluate(
                     {q.qid: runs[q.qid] for q in subset}, {q.qid: qrels[q.qid] for q in subset}
                 )
+    nothing = [q for q in queries if q.kind == UNANSWERABLE]
+    if nothing:
+        tops = []
+        for q in nothing:
+            hits = lib.search(q.query, k=1, weights=weights, fusion=fusion).hits
+            tops.append(hits[0].score if hits else 0.0)
+            report.rows.append({"qid": q.qid, "query": q.query, "kind": q.kind,
+                                "signal": "hybrid", "ranked": [h.scene_id for h in hits],
+                                "relevant": []})  # fmt: skip
+        report.unanswerable = {"queries": len(nothing), "mean_top_score": sum(tops) / len(tops)}
     return report
