@@ -12,10 +12,11 @@ vector per sentence via ``VectorStore.replace_video`` into the collection the en
 Scene text is 1-3 generated sentences per scene, ~100 scenes per video, from a vocabulary of
 ~3,500 English words drawn with Zipf frequencies (fixed seed).
 
-Vectors: embedding every sentence with MiniLM on 2 cores would take minutes per 100k scenes, so
-the real MiniLM model embeds a pool of 2,000 distinct sentences once; each scene sentence is a
-pool sentence with one or two content words swapped, and its vector is that pool sentence's
-vector plus a little Gaussian noise, re-normalised. Queries are embedded by the real model.
+Vectors: embedding every sentence on 2 cores would take minutes per 100k scenes, so the
+configured text model (``HEIMDEX_TEXT_MODEL``: MPNet or MiniLM) embeds a pool of 2,000 distinct
+sentences once; each scene sentence is a pool sentence with one or two content words swapped,
+and its vector is that pool sentence's vector plus a little Gaussian noise, re-normalised.
+Queries are embedded by the real model.
 
 Then, per size: warm latency of ``Library.search`` (query embedding included) for ~50 varied
 queries in modes text, keyword and hybrid (each query once untimed, then ``--repeats`` timed
@@ -67,10 +68,15 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import numpy as np
 
+from heimdex_lab.config import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 OWNER = "local"
-TEXT_MODEL = "all-MiniLM-L6-v2"
-TEXT_DIM = 384
+# The configured text model (HEIMDEX_TEXT_MODEL=all-mpnet-base-v2 for the larger one); scene
+# words always come from MiniLM's vocabulary, so both models search the same library.
+TEXT_MODEL = Settings().text_model
+TEXT_DIM = {"all-MiniLM-L6-v2": 384, "all-mpnet-base-v2": 768}[TEXT_MODEL]
+VOCAB_MODEL = "all-MiniLM-L6-v2"
 IMAGE_DIM = 512
 POOL_SIZE = 2_000
 NOISE_SIGMA = 0.015  # per dimension: |noise| ~ 0.29, cosine to the pool vector ~ 0.96
@@ -131,7 +137,7 @@ def vocabulary(size: int = 3_500) -> list[str]:
     from heimdex_lab.embed.registry import locate
     from heimdex_lab.search.snippet import STOPWORDS
 
-    target, _ = locate("text", TEXT_MODEL)
+    target, _ = locate("text", VOCAB_MODEL)
     words = (Path(target) / "vocab.txt").read_text(encoding="utf-8").split()
     alpha = [w for w in words if re.fullmatch(r"[a-z]{3,12}", w) and w not in STOPWORDS]
     return alpha[150 : 150 + size]
@@ -412,7 +418,7 @@ def stage_breakdown(lib: Any, queries: list[str]) -> dict[str, float]:
         setattr(owner, name, timed)
 
     collection_types = {type(c) for c in lib.vectors._collections.values()}
-    wrap(TextEmbedder, "embed", "query embedding (MiniLM, torch)")
+    wrap(TextEmbedder, "embed", "query embedding (text model, torch)")
     wrap(engine_mod.SearchEngine, "_knn", "dense kNN (_knn: count, query, best/scene)")
     where = "HTTP to the server" if lib.vectors.path is None else "embedded"
     for cls in collection_types:  # Chroma's query, on the collection class the engine uses
@@ -514,8 +520,8 @@ mark("Chroma PersistentClient")
 import sentence_transformers
 mark("import sentence_transformers (torch, transformers, ...)")
 from heimdex_lab.embed.text import text_embedder
-text_embedder("all-MiniLM-L6-v2").embed(["warm up"])
-mark("load MiniLM + first embed")
+text_embedder(lib.settings.text_model).embed(["warm up"])
+mark("load the text model + first embed")
 lib.search(sys.argv[2], mode="text")
 mark("first search, text mode (Chroma segment load, SQL)")
 lib.search(sys.argv[2], mode="hybrid")

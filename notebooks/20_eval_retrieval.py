@@ -15,18 +15,23 @@
 # ---
 
 # %% [markdown]
-# # 20 · Retrieval evaluation and fusion-weight sweep
-# Recall@1/5/10, MRR and nDCG@10 of each signal alone and fused on a QUERIES.jsonl file, for a
-# sweep of BM25 weights; every setting and the best one are logged to MLflow.
+# # 20 · Retrieval evaluation: text model × fusion × weights × exact-words-first
+# Recall@1/5/10, MRR and nDCG@10 of each signal alone and fused on a QUERIES.jsonl file, for
+# every combination of the settings below; each setting is a nested MLflow run, the best one
+# (by the hybrid `select_by` metric) is logged on the parent run.
 
 # %% tags=["parameters"]
 library: str = ""  # library directory; empty: $HEIMDEX_LIBRARY, else data/library
 queries: str = "data/samples/queries.jsonl"  # QUERIES.jsonl with relevant time ranges
-models: dict = {}  # settings overrides, e.g. {"text_model": "all-mpnet-base-v2"}
+models: dict = {}  # settings overrides, e.g. {"whisper_model": "small"}
 fusion: str = "convex"  # "convex" (z-scored weighted sum) or "rrf"
 weights: dict = {"text": 1.0, "keyword": 0.1, "image": 0.3}  # base fusion weights
 sweep: list = [0.0, 0.05, 0.1, 0.2, 0.5]  # BM25 weights to try with the base weights
+text_models: list = []  # text models to compare (vectors embedded if missing); []: configured
+fusions: list = []  # fusions to compare; []: [fusion]
+exact_first: list = [True]  # exact-words-first on and/or off
 select_by: str = "recall@1"  # hybrid metric that picks the best setting
+select_kind: str = "all"  # over which query kind ("all", "spoken", "keyword", ...)
 mlflow_run_id: str = ""  # set by `make batch`; empty: a new run
 
 # %%
@@ -36,40 +41,45 @@ import mlflow
 import polars as pl
 
 from heimdex_lab import Library, tracking
+from heimdex_lab.eval.sweep import run_sweep
 
 root = tracking.find_root()
-lib = Library.open(
-    tracking.resolve(library or os.environ.get("HEIMDEX_LIBRARY", "data/library"), root), **models
-)
+library_path = tracking.resolve(library or os.environ.get("HEIMDEX_LIBRARY", "data/library"), root)
+lib = Library.open(library_path, **models)
 queries_path = tracking.resolve(queries, root)
 
 # %%
-rows = []
-reports = {}
-for bm25 in sweep:
-    setting = {**weights, "keyword": bm25}
-    report = lib.evaluate(queries_path, k=10, weights=setting, fusion=fusion)
-    reports[bm25] = report
-    for signal, metrics in report.metrics.items():
-        rows.append({"keyword_weight": bm25, "signal": signal, **(metrics or {})})
-table = pl.DataFrame(rows)
-table.filter(pl.col("signal") == "hybrid")
+result = run_sweep(
+    lambda **overrides: Library.open(library_path, **{**models, **overrides}),
+    queries_path,
+    text_models=text_models or [lib.settings.text_model],
+    fusions=fusions or [fusion],
+    weights=[{**weights, "keyword": bm25} for bm25 in sweep],
+    exact_first=exact_first,
+)
+table = result.table()
+table.filter(pl.col("signal") == "hybrid").select(
+    "text_model", "fusion", "keyword_weight", "exact_first", "kind", "recall@1", "recall@5", "mrr"
+)
 
 # %%
-best = max(sweep, key=lambda b: (reports[b].metrics["hybrid"][select_by], -b))
-best_report = reports[best]
-print(f"best keyword weight: {best} ({select_by} {best_report.metrics['hybrid'][select_by]:.3f})")
+best, best_report = result.best(select_by, select_kind)
+hybrid = best_report.metrics["hybrid"] if select_kind == "all" else best_report.by_kind[select_kind]["hybrid"]
+print(f"best: {best.name} ({select_kind} {select_by} {hybrid[select_by]:.3f})")
 
 # %%
 with tracking.run("20_eval_retrieval", run_id=mlflow_run_id):
     tracking.log_params(
         {"models": lib.settings.models_used(), "fusion": fusion, "weights": weights,
-         "sweep": sweep, "queries": queries, "best_keyword_weight": best}
+         "sweep": sweep, "queries": queries, "text_models": text_models, "fusions": fusions,
+         "exact_first": exact_first, "best_keyword_weight": best.weights["keyword"],
+         "best_setting": best.name}
     )
-    for bm25, report in reports.items():
-        with mlflow.start_run(run_name=f"keyword={bm25}", nested=True):
-            tracking.log_params({"weights": {**weights, "keyword": bm25}, "fusion": fusion})
+    for point, report, seconds in result.points:
+        with mlflow.start_run(run_name=point.name, nested=True):
+            tracking.log_params(point.params)
             tracking.log_report(report)
+            mlflow.log_metric("eval_s", seconds)
     tracking.log_report(best_report)
     tracking.log_frame(table, "sweep.parquet")
     tracking.log_frame(best_report.frame, "per_query.parquet")

@@ -23,7 +23,10 @@ NO_MATCH, ALL_WORDS, PHRASE = 0, 1, 2
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    text = text.lower()
+    if text.isascii():  # nothing to fold, and most transcripts are: skip the per-letter pass
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

@@ -9,6 +9,8 @@ letters or longer than 64 pass through unchanged, as in FTS5. Input is one lower
 
 from __future__ import annotations
 
+import functools
+
 _VOWELS = frozenset("aeiou")
 _MAX_TOKEN = 64
 
@@ -121,6 +123,9 @@ def _step5(word: str) -> str:
     return word
 
 
+# Transcripts repeat a small vocabulary: a query checks ~200 candidate scenes' words, and a
+# cached stem is a dict lookup instead of five passes of suffix rules.
+@functools.lru_cache(maxsize=1 << 16)
 def porter_stem(token: str) -> str:
     """The stem FTS5's porter tokenizer indexes ``token`` (lowercase, one word) under."""
     if len(token) < 3 or len(token) > _MAX_TOKEN:
