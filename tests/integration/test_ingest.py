@@ -12,10 +12,18 @@ import pytest
 from PIL import Image
 
 from heimdex_lab import Library
+from heimdex_lab.embed.registry import TEXT_MODELS
 from heimdex_lab.errors import UsageError
 from heimdex_lab.ingest.scene_text import sentences
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
 from heimdex_lab.types import IngestResult
+
+
+def text_model(lib: Library) -> tuple[str, int]:
+    """The configured text model and its dimension: the text collection's key."""
+    name = lib.settings.text_model
+    return name, int(TEXT_MODELS[name].dim or 0)
+
 
 SPEECH = ("space_talk.mp4", "kitchen_cat.mkv")
 
@@ -116,9 +124,7 @@ def test_vectors_one_per_sentence_and_per_keyframe(
             for sid, files in zip(scenes["scene_id"], scenes["keyframes"], strict=True)
             for k in range(len(files))
         )
-        assert sorted(lib.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, result.video_id)) == (
-            want_text
-        )
+        assert sorted(lib.vectors.ids(SCENE_TEXT, *text_model(lib), result.video_id)) == want_text
         image_model = f"{tiny_clip['image_model']}__tiny-clip-random"
         assert sorted(lib.vectors.ids(SCENE_IMAGE, image_model, 64, result.video_id)) == want_image
 
@@ -157,12 +163,14 @@ def test_job_rows_record_every_stage_with_models(
         "transcribing",
         "detecting_scenes",
         "keyframes",
+        "ocr",
         "embedding",
         "faces",
     }
     assert all(j.progress == 1.0 and j.finished_at is not None for j in jobs.values())
     assert jobs["transcribing"].models == {"speech": "tiny.en"}
-    assert jobs["embedding"].models["text"] == "all-MiniLM-L6-v2"
+    assert jobs["embedding"].models["text"] == lib.settings.text_model
+    assert jobs["ocr"].models is not None and jobs["ocr"].models["ocr"] == "ppocr-v5"
 
 
 def test_same_bytes_again_is_the_same_video_with_no_work(
@@ -225,7 +233,7 @@ def test_delete_removes_everything_of_the_video_and_nothing_else(
     assert not media.exists() and library.media_path(str(keep.video_id)).exists()
     assert not library.media.keyframe_dir(str(drop.video_id)).exists()
     assert not (library.path / "faces" / str(drop.video_id)).exists()
-    assert library.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, str(drop.video_id)) == []
+    assert library.vectors.ids(SCENE_TEXT, *text_model(library), str(drop.video_id)) == []
     assert library.vectors.ids(FACES, "dlib", 128, str(drop.video_id)) == []
     assert library.catalog.segments(str(drop.video_id)) == []
     assert library.search("rocket", mode="keyword").total == 0

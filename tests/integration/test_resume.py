@@ -15,6 +15,7 @@ import pytest
 
 from heimdex_lab import Library
 from heimdex_lab.check import check
+from heimdex_lab.embed.registry import TEXT_MODELS
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_TEXT
@@ -27,10 +28,11 @@ IMAGE_MODEL = "heimdex-tiny-clip__tiny-clip-random"
 def _snapshot(lib: Library, video_id: str) -> dict[str, Any]:
     """Everything an ingest stores for a video, comparable between two libraries."""
     scenes = lib.scenes(video_id)
+    text_model = lib.settings.text_model, int(TEXT_MODELS[lib.settings.text_model].dim or 0)
     return {
         "scenes": scenes.drop("scene_id", "keyframes").rows(),
         "keyframes": [len(k) for k in scenes["keyframes"].to_list()],
-        "text_ids": sorted(lib.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, video_id)),
+        "text_ids": sorted(lib.vectors.ids(SCENE_TEXT, *text_model, video_id)),
         "image_ids": sorted(lib.vectors.ids(SCENE_IMAGE, IMAGE_MODEL, 64, video_id)),
         "keyframe_files": sorted(p.name for p in lib.media.keyframe_dir(video_id).iterdir()),
         "segments": len(lib.catalog.segments(video_id)),

@@ -88,7 +88,7 @@ def test_papermill_eval_run_is_tracked_in_mlflow(
     assert metrics["spoken.text.recall_at_5"] >= 0.8
     assert metrics["keyword.keyword.recall_at_1"] == 1.0
     assert run.data.params["fusion"] == "convex"
-    assert run.data.params["models.text"] == "all-MiniLM-L6-v2"
+    assert run.data.params["models.text"] == lib.settings.text_model
     assert run.data.params["best_keyword_weight"] in {"0.0", "0.1"}
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id)}
     assert {"per_query.parquet", "sweep.parquet", "notebook"} <= artifacts
