@@ -39,6 +39,7 @@ class Shot:
     shows: str  # what is visible, for visual queries
     min_s: float = 3.0
     focus: float = 0.5  # vertical centre of the crop (0 top, 1 bottom): keeps faces in frame
+    screen: tuple[str, ...] = ()  # a slide instead of the photo: its title, then its lines
 
 
 @dataclass
@@ -118,7 +119,36 @@ SAMPLES = [
         codec="libvpx-vp9",
         options={"crf": "40", "b": "0", "deadline": "realtime", "cpu-used": "8"},
     ),
+    # Slides whose words the speaker never says: only the on-screen text can find them.
+    VideoSpec(
+        "quarterly_review.mp4",
+        [
+            Shot(
+                "slide",
+                "As you can see here, this quarter went better than we hoped.",
+                "a blue slide with a title and two lines of text",
+                screen=(
+                    "Quarterly results",
+                    "Operating margin 22 percent",
+                    "Revenue grew in Europe",
+                ),
+            ),
+            Shot(
+                "slide",
+                "So this is what we will do over the coming year.",
+                "a dark red slide with a title and two lines of text",
+                screen=("Next steps", "Hire two data engineers", "Open the Lisbon office"),
+            ),
+            Shot(
+                "clock",
+                "Thank you all for listening today.",
+                "a clock on a wall",
+            ),
+        ],
+    ),
 ]
+# Slide backgrounds, in order of appearance in a video.
+SLIDE_COLOURS = [(18, 38, 92), (110, 24, 30), (30, 90, 40)]
 
 # Sentences and photos for long benchmark videos (cycled).
 LONG_SENTENCES = [
@@ -166,6 +196,22 @@ def speak(text: str, workdir: Path) -> np.ndarray:
     return samples.astype(np.int16)
 
 
+def _slide(lines: tuple[str, ...], colour: tuple[int, int, int]) -> Image.Image:
+    """A slide: a title and lines of text in DejaVu Sans (shipped by matplotlib)."""
+    import matplotlib
+    from PIL import ImageDraw, ImageFont
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    image = Image.new("RGB", SIZE, colour)
+    draw = ImageDraw.Draw(image)
+    title, *rest = lines
+    draw.text((40, 40), title, font=ImageFont.truetype(str(font), 40), fill="white")
+    for n, line in enumerate(rest):
+        draw.text((40, 140 + 60 * n), line, font=ImageFont.truetype(str(font), 30),
+                  fill=(255, 230, 150))  # fmt: skip
+    return image
+
+
 def _frame(photo: Image.Image, progress: float, focus: float = 0.5) -> np.ndarray:
     """The photo cover-fitted to SIZE with a slow zoom (1.00 → 1.08 over the shot)."""
     w, h = SIZE
@@ -200,7 +246,10 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
         start, end = start_frame / FPS, (start_frame + n) / FPS
         if start_frame:
             cuts.append(round(start, 4))
-        truth_shots.append({"start": start, "end": end, "image": shot.image, "shows": shot.shows})
+        truth_shots.append(
+            {"start": start, "end": end, "image": shot.image, "shows": shot.shows,
+             "screen": list(shot.screen)}
+        )  # fmt: skip
         if pcm is not None and shot.sentence:
             s0 = round((start + LEAD_IN_S) * AUDIO_RATE)
             audio[s0 : s0 + len(pcm)] = pcm
@@ -223,8 +272,9 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     chunk = 1024
     audio_pos = 0
     frame_no = 0
+    slides = iter(SLIDE_COLOURS)
     for shot, n in zip(spec.shots, frames_per_shot, strict=True):
-        photo = _photo(shot.image)
+        photo = _slide(shot.screen, next(slides)) if shot.screen else _photo(shot.image)
         for i in range(n):
             frame = av.VideoFrame.from_ndarray(
                 _frame(photo, i / max(n - 1, 1), shot.focus), format="rgb24"
@@ -275,6 +325,9 @@ def main() -> None:
     parser.add_argument("--long", type=float, default=None, help="seconds of a long speech video")
     parser.add_argument("--out", type=Path, default=None, help="file name of the long video")
     parser.add_argument("--offset", type=int, default=0, help="first sentence of a long video")
+    parser.add_argument(
+        "--only", default=None, help="make this one sample; the others keep their files"
+    )
     args = parser.parse_args()
     if args.long:
         out = args.out or Path(f"long_{int(args.long)}s.mp4")
@@ -284,7 +337,14 @@ def main() -> None:
         print(f"{out}: {truth['duration_s']:.1f} s")
         return
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    truth = [render(spec, args.out_dir) for spec in SAMPLES]
+    if args.only:
+        known = json.loads((args.out_dir / "samples.json").read_text())["videos"]
+        by_name = {v["file"]: v for v in known}
+        (spec,) = [s for s in SAMPLES if s.name == args.only]
+        by_name[spec.name] = render(spec, args.out_dir)
+        truth = [by_name[s.name] for s in SAMPLES]
+    else:
+        truth = [render(spec, args.out_dir) for spec in SAMPLES]
     (args.out_dir / "samples.json").write_text(
         json.dumps(
             {

@@ -169,7 +169,7 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for, in words.")] = "",
     k: Annotated[int, typer.Option("-k", help="Results per page.")] = 10,
     page: Annotated[int, typer.Option(help="Page number, from 1.")] = 1,
-    mode: Annotated[str, typer.Option(help="hybrid, text, keyword or visual.")] = "hybrid",
+    mode: Annotated[str, typer.Option(help="hybrid, text, keyword, visual or screen.")] = "hybrid",
     person: Annotated[
         list[str] | None, typer.Option("--person", help="Only scenes with this person.")
     ] = None,
@@ -294,13 +294,15 @@ def check_library(
 
 @app.command()
 def reindex(
-    stage: Annotated[str, typer.Option(help="What to recompute: image or text.")] = "image",
+    stage: Annotated[
+        str, typer.Option(help="What to recompute: image, text, faces or ocr (screen text).")
+    ] = "image",
     video: Annotated[str | None, typer.Option("--video", help="Only this video.")] = None,
 ) -> None:
-    """Recompute vectors of ready videos (e.g. image vectors once a CLIP model is available)."""
+    """Recompute a stage of ready videos (e.g. image vectors once a CLIP model is available)."""
     with _library() as lib:
         done = lib.reindex(stage, video)
-    typer.echo(f"reindexed {stage} vectors of {done} video(s)")
+    typer.echo(f"reindexed {stage} of {done} video(s)")
 
 
 @app.command()

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     keyframe_max_side: int = 640
     keyframe_jpeg_quality: int = 85
 
+    # On-screen text (ingest/ocr.py). Lines read with less confidence are dropped: on slides,
+    # captions and signs, PP-OCRv5 reads real lines at 0.95-1.0 and misreads noise lower.
+    ocr: bool = Field(default=True, description="read the text shown in keyframes")
+    ocr_min_confidence: float = Field(default=0.8, ge=0, le=1)
+    # Mean grey-level difference (0-255) under which a keyframe counts as the one before it.
+    ocr_same_frame: float = 2.0
+
     # Embeddings.
     text_model: str = "all-MiniLM-L6-v2"
     models_dir: Path | None = Field(
@@ -100,6 +107,16 @@ class Settings(BaseSettings):
     weight_text: float = 1.0
     weight_keyword: float = 0.1
     weight_image: float = 0.3
+    # On-screen text by meaning (its lines embedded with the text model); its words are in the
+    # keyword signal. Only lines over `screen_min_similarity` count, so a query the screen does
+    # not answer leaves this signal out; when it does answer, it should win. Swept 0.5-3 on the
+    # samples' 32 queries (6 of kind screen): 3.0 gave screen R@1 1.0 (0.5: 0.5) with spoken,
+    # keyword and visual unchanged. A small set: re-measure on more slides.
+    weight_screen: float = 3.0
+    # A screen line less similar to the query than this is no match at all: nearly every query
+    # has some nearest line, and z-scoring would lift it over what was said (MiniLM: matching
+    # lines scored 0.39-0.78 on the samples' screen queries, unrelated ones at most 0.32).
+    screen_min_similarity: float = 0.35
     rrf_k: int = 60
     search_candidates: int = 200  # per signal, before fusion; bounds query cost at any size
     # Exact words win (search/exact.py): in hybrid and keyword search, scenes whose transcript
@@ -140,6 +157,7 @@ class Settings(BaseSettings):
             "text": self.weight_text,
             "keyword": self.weight_keyword,
             "image": self.weight_image,
+            "screen": self.weight_screen,
         }
 
     def models_used(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ from heimdex_lab.config import Settings
 from heimdex_lab.errors import NotFound, UsageError
 from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.executors import ingest_executor
+from heimdex_lab.ingest.ocr import scene_screen_text
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog, VideoRow
 from heimdex_lab.store.media import MediaStore
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REINDEX_STAGES = ("text", "image", "faces")
+REINDEX_STAGES = ("text", "image", "faces", "ocr")
 
 
 class TqdmProgress:
@@ -232,7 +233,9 @@ class Library:
         return self.media.proxy_path(row.media_name) or self.media.path(row.media_name)
 
     def reindex(self, stage: str = "image", video_id: str | None = None) -> int:
-        """Recompute ``stage`` vectors ("text" or "image") of ready videos; returns videos done."""
+        """Recompute one stage's output for ready videos, without transcribing again: "text",
+        "image" (vectors), "faces", or "ocr" (on-screen text and its vectors); returns how
+        many videos were done."""
         if stage not in REINDEX_STAGES:
             raise UsageError(f"unknown stage {stage!r} (choose from: {', '.join(REINDEX_STAGES)})")
         rows = (
@@ -254,6 +257,12 @@ class Library:
                 faces = pipeline.find_faces(row.id, scenes)
                 with self.catalog.session() as s:
                     self.catalog.replace_faces(s, row.id, faces)
+            elif stage == "ocr":
+                lines = pipeline.read_screen_text(scenes)
+                texts = scene_screen_text(lines)
+                with self.catalog.session() as s:
+                    self.catalog.replace_screen_lines(s, self.user, row.id, lines, texts)
+                pipeline.embed_screen_text(row.id, self.catalog.scenes(self.user, row.id))
             else:
                 pipeline.embed_images(row.id, scenes)
                 self.catalog.set_vision(row.id, True)
@@ -294,6 +303,7 @@ class Library:
                 "start": s.start,
                 "end": s.end,
                 "text": s.text,
+                "screen_text": s.screen_text,
                 "people": people.get(s.scene_id, []),
                 "keyframes": list(s.keyframes),
             }
@@ -332,6 +342,18 @@ class Library:
             "start": scene.start,
             "end": scene.end,
             "text": scene.text,
+            "screen_text": scene.screen_text,
+            # Each line read on screen: which keyframe, its 4-corner box in that keyframe's
+            # pixels, and the engine's confidence (the app draws the boxes).
+            "screen_lines": [
+                {
+                    "keyframe": ln.keyframe,
+                    "text": ln.text,
+                    "box": [list(p) for p in ln.box],
+                    "confidence": ln.confidence,
+                }
+                for ln in self.catalog.screen_lines(self.user, [scene_id])
+            ],
             "people": self.catalog.people_by_scene(self.user, [scene_id]).get(scene_id, []),
             "keyframes": list(scene.keyframes),
             "video_id": scene.video_id,
@@ -411,6 +433,7 @@ SCENE_SCHEMA: dict[str, Any] = {
     "start": pl.Float64,
     "end": pl.Float64,
     "text": pl.String,
+    "screen_text": pl.String,
     "people": pl.List(pl.String),
     "keyframes": pl.List(pl.String),
 }

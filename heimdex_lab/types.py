@@ -15,6 +15,7 @@ class VideoState(StrEnum):
     TRANSCRIBING = "transcribing"
     DETECTING_SCENES = "detecting_scenes"
     KEYFRAMES = "keyframes"
+    OCR = "ocr"  # on-screen text of the keyframes
     EMBEDDING = "embedding"
     FACES = "faces"
     READY = "ready"
@@ -78,6 +79,18 @@ class Scene:
     end: float
     text: str
     keyframes: tuple[str, ...] = ()
+    screen_text: str = ""  # distinct on-screen lines, one per line (the ocr stage)
+
+
+@dataclass(frozen=True)
+class ScreenLine:
+    """A line of text read on screen: in which keyframe of which scene, where, how sure."""
+
+    scene_id: str
+    keyframe: int  # index into the scene's keyframes
+    text: str
+    box: tuple[tuple[float, float], ...]  # 4 corners in keyframe pixels, clockwise from top left
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,7 @@ class Hit:
     snippet: str
     people: tuple[str, ...]
     keyframe: str | None
+    screen_text: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -143,6 +157,7 @@ class Hit:
             "score": self.score,
             "scores": dict(self.scores),
             "text": self.text,
+            "screen_text": self.screen_text,
             "snippet": self.snippet,
             "people": list(self.people),
             "keyframe": self.keyframe,
@@ -189,11 +204,13 @@ class SearchPage:
             "end": pl.Float64,
             "score": pl.Float64,
             "text": pl.String,
+            "screen_text": pl.String,
             "snippet": pl.String,
             "people": pl.List(pl.String),
             "keyframe": pl.String,
             "score_text": pl.Float64,
             "score_keyword": pl.Float64,
             "score_image": pl.Float64,
+            "score_screen": pl.Float64,
         }
         return pl.DataFrame(rows, schema=schema)

@@ -47,7 +47,9 @@ def search_box(lib: Library, k: int = 5) -> Any:
     ready = videos.filter(videos["state"] == "ready")
     query = w.Text(placeholder="what was said or shown…", description="Search")
     mode = w.Dropdown(
-        options=["hybrid", "text", "keyword", "visual"], value="hybrid", description="Mode"
+        options=["hybrid", "text", "keyword", "visual", "screen"],
+        value="hybrid",
+        description="Mode",
     )
     video = w.SelectMultiple(
         options=list(zip(ready["filename"], ready["video_id"], strict=True)),

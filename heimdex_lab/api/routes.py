@@ -165,7 +165,7 @@ def api_router(limit: str, limiter: Limiter) -> APIRouter:
         page: Annotated[int, Query(ge=1)] = 1,
         person: Annotated[list[str], Query(description="only scenes with this person")] = [],  # noqa: B006
         video: Annotated[list[str], Query(description="only scenes of this video id")] = [],  # noqa: B006
-        mode: Literal["hybrid", "text", "keyword", "visual"] = "hybrid",
+        mode: Literal["hybrid", "text", "keyword", "visual", "screen"] = "hybrid",
     ) -> JSONResponse:
         """Ranked scenes, as `heimdex search --json`: query, total, page, results.
 

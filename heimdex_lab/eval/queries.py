@@ -1,7 +1,7 @@
 """Retrieval evaluation on a QUERIES.jsonl file: relevance by time overlap, metrics per signal.
 
 Each line: ``{"query": str, "relevant": [{"video": FILENAME, "start": s, "end": s}]}``, and an
-optional ``"kind"`` (spoken, keyword, visual) that groups the metrics.
+optional ``"kind"`` (spoken, keyword, visual, screen) that groups the metrics.
 A scene is relevant when it overlaps a relevant range of a video with that file name.
 A query of kind ``unanswerable`` has ``"relevant": []``: nothing should match it; it is not
 scored for recall, and the report gives the best hybrid score such queries still got.
@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 
 UNANSWERABLE = "unanswerable"
 # The signal each mode measures, as `heimdex eval` reports them.
-EVAL_MODES = {"text": "text", "keyword": "keyword", "image": "visual", "hybrid": "hybrid"}
+EVAL_MODES = {
+    "text": "text",
+    "keyword": "keyword",
+    "image": "visual",
+    "screen": "screen",
+    "hybrid": "hybrid",
+}
 
 
 @dataclass(frozen=True)

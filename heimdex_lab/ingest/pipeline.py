@@ -29,14 +29,15 @@ from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError, InvalidVideo, ModelUnavailable, NotFound
 from heimdex_lab.ingest import lease, scene_text
 from heimdex_lab.ingest.keyframes import extract_keyframes
+from heimdex_lab.ingest.ocr import OcrEngine, ocr_engine, read_screen_text, scene_screen_text
 from heimdex_lab.ingest.scenes import detect_scenes
 from heimdex_lab.ingest.transcript import transcribe_file
 from heimdex_lab.media.probe import probe
 from heimdex_lab.media.proxy import make_proxy, needs_proxy, proxy_format
 from heimdex_lab.store.catalog import Catalog, FaceRow, VideoRow
 from heimdex_lab.store.media import MediaStore, sha256_file
-from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_TEXT, VectorStore
-from heimdex_lab.types import IngestResult, Scene, SceneSpan, VideoState
+from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_SCREEN, SCENE_TEXT, VectorStore
+from heimdex_lab.types import IngestResult, Scene, SceneSpan, ScreenLine, VideoState
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ _STEPS: dict[VideoState, str] = {
     VideoState.TRANSCRIBING: "_transcribe",
     VideoState.DETECTING_SCENES: "_detect_scenes",
     VideoState.KEYFRAMES: "_keyframes",
+    VideoState.OCR: "_read_screen_text",
     VideoState.EMBEDDING: "_embed",
     VideoState.FACES: "_faces",
 }
@@ -86,6 +88,14 @@ def _recorded(source: Path, remove: bool) -> None:
     """The catalog now holds what became of ``source``: drop it if it was only a received upload."""
     if remove:
         source.unlink(missing_ok=True)
+
+
+def _sentences(scene: Scene) -> list[str]:
+    return scene_text.sentences(scene.text)
+
+
+def _screen_lines(scene: Scene) -> list[str]:
+    return [line for line in scene.screen_text.split("\n") if line]
 
 
 def video_id_for(owner: str, sha256: str) -> str:
@@ -338,10 +348,29 @@ class Pipeline:
         make_proxy(self.media.path(name), target, on_progress)
         return target
 
+    def _read_screen_text(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
+        lines = self.read_screen_text(self.catalog.scenes(self.owner, row.id), on_progress)
+        texts = scene_screen_text(lines)
+        return StageOutput(
+            lambda s: self.catalog.replace_screen_lines(s, self.owner, row.id, lines, texts),
+            models={"ocr": OcrEngine.name if self.settings.ocr else None,
+                    "ocr_lines": len(lines)},
+        )  # fmt: skip
+
+    def read_screen_text(
+        self, scenes: list[Scene], on_progress: Callable[[float], None] | None = None
+    ) -> list[ScreenLine]:
+        """The text lines shown in the scenes' keyframes (none when OCR is off)."""
+        if not self.settings.ocr:
+            return []
+        engine = ocr_engine(self.settings.cpu_threads)  # ModelUnavailable names the package
+        return read_screen_text(scenes, self.settings.library, engine, self.settings, on_progress)
+
     def _embed(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         scenes = self.catalog.scenes(self.owner, row.id)
         models = {"text": self.settings.text_model}
         self.embed_text(row.id, scenes)
+        self.embed_screen_text(row.id, scenes)
         on_progress(0.5)
         vision = self.embed_images(row.id, scenes)
         if vision:
@@ -401,18 +430,34 @@ class Pipeline:
 
     def embed_text(self, video_id: str, scenes: list[Scene]) -> int:
         """One vector per sentence of scene text; returns how many were stored."""
+        return self._embed_pieces(SCENE_TEXT, video_id, scenes, _sentences, "sentence")
+
+    def embed_screen_text(self, video_id: str, scenes: list[Scene]) -> int:
+        """One vector per distinct on-screen line of each scene (the text model's), so screen
+        text is found by meaning as well as by its words; returns how many were stored."""
+        return self._embed_pieces(SCENE_SCREEN, video_id, scenes, _screen_lines, "line")
+
+    def _embed_pieces(
+        self,
+        kind: str,
+        video_id: str,
+        scenes: list[Scene],
+        pieces: Callable[[Scene], list[str]],
+        label: str,
+    ) -> int:
+        """Embed each scene's pieces of text with the text model under ``{scene_id}:{k}``."""
         from heimdex_lab.embed.text import text_embedder
 
         embedder = text_embedder(self.settings.text_model, self.settings.embed_batch_size)
         ids, texts, metas = [], [], []
         for scene in scenes:
-            for k, sentence in enumerate(scene_text.sentences(scene.text)):
+            for k, piece in enumerate(pieces(scene)):
                 ids.append(f"{scene.scene_id}:{k}")
-                texts.append(sentence)
-                metas.append(self._meta(scene, sentence=k))
+                texts.append(piece)
+                metas.append(self._meta(scene, **{label: k}))
         vectors = embedder.embed(texts)
         self._vectors().replace_video(
-            SCENE_TEXT, embedder.name, video_id, ids, vectors, metas, dim=embedder.dim
+            kind, embedder.name, video_id, ids, vectors, metas, dim=embedder.dim
         )
         return len(ids)
 

@@ -14,20 +14,21 @@ from heimdex_lab.config import Settings
 from heimdex_lab.errors import ModelUnavailable, UsageError
 from heimdex_lab.search.exact import content_stems, match_tier
 from heimdex_lab.search.fusion import FUSIONS, exact_first, fuse, rank
-from heimdex_lab.search.snippet import mark, query_terms
+from heimdex_lab.search.snippet import query_terms, snippet
 from heimdex_lab.store.catalog import Catalog
-from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT, VectorStore
+from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_SCREEN, SCENE_TEXT, VectorStore
 from heimdex_lab.types import Hit, Scene, SearchPage
 
 log = logging.getLogger(__name__)
 
 MODES: dict[str, tuple[str, ...]] = {
-    "hybrid": ("text", "keyword", "image"),
+    "hybrid": ("text", "keyword", "image", "screen"),
     "text": ("text",),
     "keyword": ("keyword",),
     "visual": ("image",),
+    "screen": ("screen",),
 }
-SIGNALS = ("text", "keyword", "image")
+SIGNALS = ("text", "keyword", "image", "screen")
 
 
 class SearchEngine:
@@ -40,6 +41,7 @@ class SearchEngine:
         self.owner = settings.user
         self.catalog = catalog
         self._vectors = vectors
+        self._query_vector: Any = None
 
     def search(
         self,
@@ -70,6 +72,7 @@ class SearchEngine:
             return self._listing(query, k, page, videos, with_people)
 
         signals: dict[str, dict[str, float]] = {}
+        self._query_vector = None  # the text model's vector of this query, shared by signals
         for signal in MODES[mode]:
             scores = self._signal(signal, query, videos, strict=mode != "hybrid")
             if scores is not None:
@@ -109,16 +112,25 @@ class SearchEngine:
     def _signal(
         self, signal: str, query: str, videos: Sequence[str], strict: bool
     ) -> dict[str, float] | None:
-        if signal == "keyword":
-            return self.catalog.keyword_scores(
-                self.owner, query_terms(query), videos, self.settings.search_candidates
-            )
-        if signal == "text":
+        if signal == "keyword":  # the words, said or shown: a scene scores its better field
+            terms, n = query_terms(query), self.settings.search_candidates
+            said = self.catalog.keyword_scores(self.owner, terms, videos, n)
+            shown = self.catalog.keyword_scores(self.owner, terms, videos, n, field="screen")
+            both = {sid: max(v, said.get(sid, v)) for sid, v in shown.items()}
+            merged = {**said, **both}
+            best = sorted(merged, key=lambda sid: -merged[sid])[:n]
+            return {sid: merged[sid] for sid in best}
+        if signal in ("text", "screen"):
             from heimdex_lab.embed.text import text_embedder
 
             model = text_embedder(self.settings.text_model, self.settings.embed_batch_size)
-            vector = model.embed([query])[0]
-            return self._knn(SCENE_TEXT, model.name, model.dim, vector, videos)
+            if self._query_vector is None:
+                self._query_vector = model.embed([query])[0]
+            if signal == "text":
+                return self._knn(SCENE_TEXT, model.name, model.dim, self._query_vector, videos)
+            shown = self._knn(SCENE_SCREEN, model.name, model.dim, self._query_vector, videos)
+            floor = self.settings.screen_min_similarity
+            return {sid: sim for sid, sim in shown.items() if sim >= floor}
         if not strict and not self.catalog.any_vision(self.owner):
             return None  # no keyframe has an image vector: skip loading a CLIP model at all
         from heimdex_lab.embed.image import image_embedder
@@ -145,7 +157,8 @@ class SearchEngine:
             return fused
         found = self.catalog.scenes_by_id(self.owner, [sid for sid in keyword if sid in fused])
         tiers = {
-            sid: match_tier(words, content_stems(scene.text)) for sid, (scene, _) in found.items()
+            sid: match_tier(words, content_stems(f"{scene.text}\n{scene.screen_text}"))
+            for sid, (scene, _) in found.items()
         }
         return exact_first(fused, tiers)
 
@@ -225,7 +238,8 @@ class SearchEngine:
             score=round(score, 6),
             scores=scores,
             text=scene.text,
-            snippet=mark(scene.text, query) if query else scene.text,
+            snippet=snippet(scene, query),
             people=tuple(people.get(scene.scene_id, ())),
             keyframe=keyframe,
+            screen_text=scene.screen_text,
         )

@@ -1,8 +1,10 @@
-"""Transcript snippets with the query's words marked as **word** (pure functions)."""
+"""Snippets of what a scene says (or shows) with the query's words marked as **word** (pure)."""
 
 from __future__ import annotations
 
 import re
+
+from heimdex_lab.types import Scene
 
 _TOKEN = re.compile(r"\w+(?:'\w+)?")
 
@@ -49,3 +51,18 @@ def mark(text: str, query: str, max_words: int = 40) -> str:
     prefix = "… " if start > 0 else ""
     suffix = " …" if start + max_words < len(words) else ""
     return prefix + " ".join(out) + suffix
+
+
+SCREEN_LABEL = "On screen: "
+
+
+def snippet(scene: Scene, query: str) -> str:
+    """The scene's transcript with the query's words marked; when only its on-screen text
+    holds them (or it has no transcript), that text instead, after ``SCREEN_LABEL``."""
+    if not query:
+        return scene.text
+    said = mark(scene.text, query)
+    if "**" in said or not scene.screen_text:
+        return said
+    shown = SCREEN_LABEL + mark(" · ".join(scene.screen_text.split("\n")), query)
+    return shown if "**" in shown or not scene.text else said

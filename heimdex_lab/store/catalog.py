@@ -42,7 +42,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from heimdex_lab.errors import HeimdexError, NotFound
 from heimdex_lab.failpoints import failpoint
 from heimdex_lab.store import migrations
-from heimdex_lab.types import Scene, Segment, VideoInfo, VideoState, Word
+from heimdex_lab.types import Scene, ScreenLine, Segment, VideoInfo, VideoState, Word
 
 # PostgreSQL text search configuration of scenes.ts (frozen in migration 0002): queries must be
 # parsed with the same one, or stems would not match.
@@ -139,6 +139,21 @@ class SceneRow(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text, default="")
     keyframes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    screen_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class ScreenLineRow(Base):
+    """A line of on-screen text read in one keyframe of a scene (the ocr stage)."""
+
+    __tablename__ = "screen_lines"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)  # {scene_id}:{keyframe}:{n}
+    scene_id: Mapped[str] = mapped_column(String(96), index=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    keyframe: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    box: Mapped[list[list[float]]] = mapped_column(JSON)  # 4 corners, keyframe pixels
+    confidence: Mapped[float] = mapped_column(Float)
 
 
 class PersonRow(Base):
@@ -186,6 +201,10 @@ def database_url(url: str) -> str:
     return url
 
 
+# Full-text fields: (SQLite FTS5 table, PostgreSQL tsvector column), both kept by migrations.
+_FULL_TEXT = {"text": ("scene_fts", "ts"), "screen": ("screen_fts", "screen_ts")}
+
+
 def _video_filter(videos: Sequence[str], params: dict[str, Any]) -> str:
     """`` AND video_id IN (:v0, …)`` for a raw full-text query (empty without ``videos``);
     the values go into ``params``."""
@@ -222,6 +241,7 @@ def scene_from_row(row: SceneRow) -> Scene:
         end=row.end,
         text=row.text,
         keyframes=tuple(row.keyframes or ()),
+        screen_text=row.screen_text or "",
     )
 
 
@@ -619,11 +639,68 @@ class Catalog:
     def delete_video(self, video_id: str) -> None:
         """Every catalog row of a video, in one transaction."""
         with self.session() as s:
-            if self.is_sqlite:
-                s.execute(text("DELETE FROM scene_fts WHERE video_id = :v"), {"v": video_id})
-            for table in (FaceRow, SceneRow, SegmentRow, JobRow):
-                s.execute(delete(table).where(table.video_id == video_id))
+            self._drop_outputs(s, video_id)
+            s.execute(delete(JobRow).where(JobRow.video_id == video_id))
             s.execute(delete(VideoRow).where(VideoRow.id == video_id))
+
+    def _drop_outputs(self, s: Session, video_id: str) -> None:
+        """Everything ingest derived from a video's media: transcript, scenes and their full
+        text indexes, on-screen text, faces."""
+        if self.is_sqlite:
+            for fts in ("scene_fts", "screen_fts"):
+                s.execute(text(f"DELETE FROM {fts} WHERE video_id = :v"), {"v": video_id})
+        for table in (FaceRow, ScreenLineRow, SceneRow, SegmentRow):
+            s.execute(delete(table).where(table.video_id == video_id))
+
+    def replace_screen_lines(
+        self, s: Session, owner: str, video_id: str, lines: Sequence[ScreenLine],
+        screen_text: dict[str, str],
+    ) -> None:  # fmt: skip
+        """A video's on-screen lines and each scene's distinct screen text (and its index)."""
+        s.execute(delete(ScreenLineRow).where(ScreenLineRow.video_id == video_id))
+        counts: dict[tuple[str, int], int] = {}
+        rows = []
+        for line in lines:
+            key = (line.scene_id, line.keyframe)
+            n = counts[key] = counts.get(key, -1) + 1
+            rows.append(ScreenLineRow(
+                id=f"{line.scene_id}:{line.keyframe}:{n}", scene_id=line.scene_id,
+                video_id=video_id, owner=owner, keyframe=line.keyframe, text=line.text,
+                box=[list(point) for point in line.box], confidence=line.confidence,
+            ))  # fmt: skip
+        s.add_all(rows)
+        s.execute(update(SceneRow).where(SceneRow.video_id == video_id).values(screen_text=""))
+        for scene_id, value in screen_text.items():
+            s.execute(update(SceneRow).where(SceneRow.id == scene_id).values(screen_text=value))
+        if self.is_sqlite:
+            s.execute(text("DELETE FROM screen_fts WHERE video_id = :v"), {"v": video_id})
+            if screen_text:
+                s.execute(
+                    text(
+                        "INSERT INTO screen_fts(scene_id, video_id, owner, text) "
+                        "VALUES (:id, :v, :o, :t)"
+                    ),
+                    [
+                        {"id": sid, "v": video_id, "o": owner, "t": t}
+                        for sid, t in screen_text.items()
+                    ],
+                )
+
+    def screen_lines(self, owner: str, scene_ids: Sequence[str]) -> list[ScreenLine]:
+        """The on-screen lines of these scenes (of ``owner``), keyframe by keyframe."""
+        if not scene_ids:
+            return []
+        with self.session() as s:
+            rows = s.scalars(
+                select(ScreenLineRow)
+                .where(ScreenLineRow.owner == owner, ScreenLineRow.scene_id.in_(scene_ids))
+                .order_by(ScreenLineRow.scene_id, ScreenLineRow.keyframe, ScreenLineRow.id)
+            )
+            return [
+                ScreenLine(r.scene_id, r.keyframe, r.text,
+                           tuple((float(x), float(y)) for x, y in r.box), r.confidence)
+                for r in rows
+            ]  # fmt: skip
 
     def media_in_use(self, media_name: str) -> bool:
         with self.session() as s:
@@ -656,40 +733,48 @@ class Catalog:
             )
 
     def keyword_scores(
-        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int
+        self,
+        owner: str,
+        terms: Sequence[str],
+        videos: Sequence[str],
+        limit: int,
+        field: str = "text",
     ) -> dict[str, float]:
         """Full-text relevance of scenes to any of ``terms``: the best ``limit`` scenes of
-        ``owner`` (in ``videos`` if given), higher is better.
+        ``owner`` (in ``videos`` if given), higher is better. ``field``: "text" (the
+        transcript) or "screen" (the on-screen text).
 
         SQLite: FTS5's BM25. PostgreSQL: ``ts_rank`` of the scene's tsvector. The scales differ
         (BM25 about 0 to 20, ts_rank 0 to 1) and need not agree: fusion z-scores each signal or
         uses its ranks. Scenes of videos that are not ready are dropped by the caller, which
         knows them already.
         """
+        if field not in _FULL_TEXT:
+            raise ValueError(f"unknown full-text field {field!r}")
         if not terms:
             return {}
         if self.is_sqlite:
-            return self._fts5_scores(owner, terms, videos, limit)
+            return self._fts5_scores(owner, terms, videos, limit, _FULL_TEXT[field][0])
         if self.dialect == "postgresql":
-            return self._tsvector_scores(owner, terms, videos, limit)
+            return self._tsvector_scores(owner, terms, videos, limit, _FULL_TEXT[field][1])
         return {}
 
     def _fts5_scores(
-        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int
+        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int, table: str
     ) -> dict[str, float]:
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         params: dict[str, Any] = {"q": match, "o": owner, "n": limit}
         video_clause = _video_filter(videos, params)
         # FTS5's own rank column (bm25, lower is better) sorts inside the index.
         sql = (
-            "SELECT scene_id, rank FROM scene_fts "
-            f"WHERE scene_fts MATCH :q AND owner = :o{video_clause} ORDER BY rank LIMIT :n"
+            f"SELECT scene_id, rank FROM {table} "
+            f"WHERE {table} MATCH :q AND owner = :o{video_clause} ORDER BY rank LIMIT :n"
         )
         with self.session() as s:
             return {sid: -float(r) for sid, r in s.execute(text(sql), params)}
 
     def _tsvector_scores(
-        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int
+        self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int, column: str
     ) -> dict[str, float]:
         # One tsquery per term, OR-ed (as the FTS5 query is): a term is never parsed as query
         # syntax. English stop words become empty queries, which match nothing.
@@ -700,9 +785,9 @@ class Catalog:
         # Normalisation 1 divides by 1 + log(words in the scene): a long scene does not win by
         # length alone (BM25's length normalisation does the same job on SQLite).
         sql = (
-            "SELECT id, ts_rank(ts, q, 1) AS score "
+            f"SELECT id, ts_rank({column}, q, 1) AS score "
             f"FROM scenes, (SELECT {query} AS q) AS query "
-            f"WHERE ts @@ q AND owner = :o{video_clause} ORDER BY score DESC, id LIMIT :n"
+            f"WHERE {column} @@ q AND owner = :o{video_clause} ORDER BY score DESC, id LIMIT :n"
         )
         with self.session() as s:
             return {sid: float(r) for sid, r in s.execute(text(sql), params)}
@@ -888,10 +973,7 @@ class Catalog:
         scenes, faces, later jobs) is dropped in the same transaction; its id, owner, name and
         stored file stay. Vectors and files are the caller's."""
         with self.session() as s:
-            if self.is_sqlite:
-                s.execute(text("DELETE FROM scene_fts WHERE video_id = :v"), {"v": video_id})
-            for table in (FaceRow, SceneRow, SegmentRow):
-                s.execute(delete(table).where(table.video_id == video_id))
+            self._drop_outputs(s, video_id)
             s.execute(
                 delete(JobRow).where(
                     JobRow.video_id == video_id, JobRow.stage != VideoState.VALIDATING

@@ -30,6 +30,7 @@ import numpy as np
 
 SCENE_TEXT = "scene_text"
 SCENE_IMAGE = "scene_image"
+SCENE_SCREEN = "scene_screen"  # on-screen lines, embedded with the text model
 FACES = "faces"
 # Chroma rejects a very large single add; batches stay well under its limit.
 _BATCH = 4096

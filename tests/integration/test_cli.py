@@ -15,7 +15,7 @@ from heimdex_lab.types import IngestResult
 
 INGEST_KEYS = ["file", "video_id", "state", "stage", "duration_s", "scenes", "duplicate", "error"]
 VIDEO_KEYS = ["video_id", "filename", "state", "stage", "progress", "duration_s", "scenes", "error"]
-SCENE_KEYS = ["scene_id", "no", "start", "end", "text", "people", "keyframes"]
+SCENE_KEYS = ["scene_id", "no", "start", "end", "text", "screen_text", "people", "keyframes"]
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from heimdex_lab.types import IngestResult
 
 ROOT = Path(__file__).resolve().parents[2]
 HIT_KEYS = ["scene_id", "video_id", "filename", "start", "end", "score", "scores", "text",
-            "snippet", "people", "keyframe"]  # fmt: skip
+            "screen_text", "snippet", "people", "keyframe"]  # fmt: skip
 
 
 @pytest.fixture()
@@ -77,8 +77,10 @@ def test_hybrid_result_carries_every_signal_and_the_scene(
 ) -> None:
     hit = lib.search("the rocket launch budget", k=1).hits[0]
     assert hit.scene_id == f"{ids['space_talk.mp4']}:0"
-    assert set(hit.scores) == {"text", "keyword", "image"}
-    assert all(isinstance(v, float) for v in hit.scores.values())  # vision is on (tiny CLIP)
+    assert set(hit.scores) == {"text", "keyword", "image", "screen"}
+    # Vision is on (tiny CLIP); the rocket photo shows no text, so no screen score.
+    assert all(isinstance(hit.scores[s], float) for s in ("text", "keyword", "image"))
+    assert hit.scores["screen"] is None and hit.screen_text == ""
     assert (hit.filename, hit.start, hit.end) == ("space_talk.mp4", 0.0, 5.04)
     assert hit.keyframe is not None and Path(hit.keyframe).is_file()
     assert "**rocket**" in hit.snippet and "**budget**" in hit.snippet
@@ -148,7 +150,7 @@ def test_cli_search_json_contract(cli, ids: dict[str, str]) -> None:
     assert (doc["query"], doc["page"], doc["k"]) == ("orbit", 1, 2)
     assert [list(r) for r in doc["results"]] == [HIT_KEYS] * len(doc["results"])
     assert doc["results"][0]["scene_id"] == f"{ids['space_talk.mp4']}:1"
-    assert list(doc["results"][0]["scores"]) == ["text", "keyword", "image"]
+    assert list(doc["results"][0]["scores"]) == ["text", "keyword", "image", "screen"]
 
 
 @pytest.mark.parametrize(
@@ -190,7 +192,7 @@ def test_eval_reports_every_signal(cli) -> None:
     result = cli("eval", str(ROOT / "data" / "samples" / "queries.jsonl"), "--json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc["metrics"]) == {"text", "keyword", "image", "hybrid"}
+    assert set(doc["metrics"]) == {"text", "keyword", "image", "screen", "hybrid"}
     assert set(doc["metrics"]["hybrid"]) == {"recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"}
     spoken, keyword = doc["by_kind"]["spoken"], doc["by_kind"]["keyword"]
     assert keyword["keyword"]["recall@1"] == 1.0

@@ -25,15 +25,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Oldest first; a test checks this against the scripts in versions/.
-REVISIONS = ("0001_baseline", "0002_postgres_fulltext", "0003_ingest_leases")
+REVISIONS = (
+    "0001_baseline",
+    "0002_postgres_fulltext",
+    "0003_ingest_leases",
+    "0004_screen_text",
+)
 BASELINE = REVISIONS[0]
 HEAD = REVISIONS[-1]
 
 # Objects the migrations own that the SQLAlchemy models do not map: the FTS5 table and its shadow
 # tables on SQLite, the generated tsvector column and its index on PostgreSQL.
-UNMAPPED_TABLES = ("scene_fts", "alembic_version")
-UNMAPPED_COLUMNS = (("scenes", "ts"),)
-UNMAPPED_INDEXES = ("ix_scenes_ts",)
+UNMAPPED_TABLES = ("scene_fts", "screen_fts", "alembic_version")
+UNMAPPED_COLUMNS = (("scenes", "ts"), ("scenes", "screen_ts"))
+UNMAPPED_INDEXES = ("ix_scenes_ts", "ix_scenes_screen_ts")
 
 # pg_advisory_xact_lock key: any constant, the same in every process that migrates the catalog.
 _PG_LOCK = 0x4845494D  # "HEIM"

