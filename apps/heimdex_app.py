@@ -54,6 +54,9 @@ class LibraryState(param.Parameterized):
         self.worker = worker_for(settings)
         self._seen: tuple[Any, ...] = ()
         self._searchable: tuple[Any, ...] = ()
+        # What the views are first built from: the first tick then changes nothing, instead of
+        # redoing a search (and replacing result cards under the pointer) a second after load.
+        self.refresh()
 
     def refresh(self) -> None:
         """Bump ``version`` only when videos or uploads changed (no flicker when idle)."""
@@ -80,7 +83,9 @@ class LibraryState(param.Parameterized):
 
 class SearchState(param.Parameterized):
     query = param.String(default="")
-    mode = param.Selector(default="hybrid", objects=["hybrid", "text", "keyword", "visual"])
+    mode = param.Selector(
+        default="hybrid", objects=["hybrid", "text", "keyword", "visual", "screen"]
+    )
     people = param.List(default=[])
     videos = param.List(default=[])
     page = param.Integer(default=1, bounds=(1, None))
@@ -214,7 +219,7 @@ def library_view(state: LibraryState) -> pn.viewable.Viewable:
             css_classes=["heimdex-videos"],
             formatters={"progress": {"type": "progress", "max": 1}},
         )
-        retry = pn.widgets.Button(name="Retry selected", button_type="primary")
+        retry = pn.widgets.Button(name="Resume selected", button_type="primary")
         delete = pn.widgets.Button(name="Delete selected", button_type="danger")
 
         def selected() -> str | None:
@@ -223,9 +228,10 @@ def library_view(state: LibraryState) -> pn.viewable.Viewable:
         def on_retry(_: Any) -> None:
             video_id = selected()
             if video_id:
-                try:
-                    result = state.lib.retry(video_id)
-                    message.object = html.escape(f"{result.file}: {result.state}")
+                try:  # on the ingest worker, never in this callback
+                    row = state.lib.resumable(video_id)
+                    state.worker.submit_retry(state.lib.user, video_id, row.filename)
+                    message.object = html.escape(f"{row.filename}: resuming")
                 except HeimdexError as exc:
                     message.object = f"<b>{html.escape(str(exc))}</b>"
                 state.refresh()

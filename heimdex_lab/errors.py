@@ -35,3 +35,11 @@ class StageFailed(HeimdexError):
 
 class UsageError(HeimdexError):
     """The caller asked for something that cannot be done as asked (bad flag, empty query)."""
+
+
+class NotResumable(UsageError):
+    """A video that cannot be resumed now; ``code`` says why: busy, rejected or ready."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from heimdex_lab.config import Settings
-from heimdex_lab.errors import NotFound, UsageError
+from heimdex_lab.errors import NotFound, NotResumable, UsageError
 from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.executors import ingest_executor
 from heimdex_lab.ingest.ocr import scene_screen_text
@@ -205,9 +205,23 @@ class Library:
         """Run a failed or interrupted video again from its first unfinished stage."""
         row = self.catalog.video(self.user, video_id)
         if row.state == VideoState.REJECTED:
-            raise UsageError(f"{row.filename} was rejected ({row.error}); nothing to retry")
+            raise NotResumable(f"{row.filename} was rejected ({row.error}); nothing to retry",
+                               "rejected")  # fmt: skip
         with self._reporting(progress) as pipeline:
             return self._resume(pipeline, video_id)
+
+    def resumable(self, video_id: str) -> VideoRow:
+        """The video, when it can be resumed now; else NotResumable saying why (another
+        process is on it, it was rejected, or it is ready)."""
+        row = self.catalog.video(self.user, video_id)
+        if lease.is_live(row):
+            raise NotResumable(f"{row.filename} is being ingested already", "busy")
+        if row.state == VideoState.REJECTED:
+            raise NotResumable(f"{row.filename} was rejected ({row.error}); nothing to retry",
+                               "rejected")  # fmt: skip
+        if row.state == VideoState.READY:
+            raise NotResumable(f"{row.filename} is ready; nothing to retry", "ready")
+        return row
 
     def delete_video(self, video_id: str) -> None:
         """Delete a video and everything derived from it: media and its browser-playable copy

@@ -20,11 +20,10 @@ from slowapi import Limiter
 from heimdex_lab.api import auth
 from heimdex_lab.api.server import ApiError, ServerContext, context, current_user
 from heimdex_lab.api.upload import UploadRefused, receive_file
-from heimdex_lab.errors import NotFound
+from heimdex_lab.errors import NotFound, NotResumable
 from heimdex_lab.ingest import lease
 from heimdex_lab.library import Library
 from heimdex_lab.people import InvalidPhoto
-from heimdex_lab.types import VideoState
 
 User = Annotated[str, Depends(current_user)]
 Ctx = Annotated[ServerContext, Depends(context)]
@@ -130,14 +129,12 @@ def api_router(limit: str, limiter: Limiter) -> APIRouter:
     @limited
     def retry_video(request: Request, video_id: str, ctx: Ctx, user: User) -> dict[str, Any]:
         """Resume a failed or interrupted video in the background, from where it stopped."""
-        row = ctx.library(user).catalog.video(user, video_id)
-        if ctx.worker.pending(user, video_id) is not None or lease.is_live(row):
+        if ctx.worker.pending(user, video_id) is not None:
             raise ApiError(409, "busy", f"video {video_id!r} is already queued or being ingested")
-        if row.state == VideoState.REJECTED:
-            raise ApiError(409, "rejected", f"{row.filename} was rejected ({row.error}); "
-                           "nothing to retry")  # fmt: skip
-        if row.state == VideoState.READY:
-            raise ApiError(409, "ready", f"{row.filename} is ready; nothing to retry")
+        try:
+            row = ctx.library(user).resumable(video_id)
+        except NotResumable as exc:
+            raise ApiError(409, exc.code, str(exc)) from None
         return _queued_row(ctx.worker.submit_retry(user, video_id, row.filename))
 
     @router.delete("/videos/{video_id}", status_code=204, tags=["videos"])
