@@ -201,6 +201,18 @@ def database_url(url: str) -> str:
     return url
 
 
+def _probed(info: VideoInfo) -> dict[str, Any]:
+    """The video columns that probing its file fills."""
+    return {
+        "container": info.container,
+        "duration_s": info.duration_s,
+        "width": info.width,
+        "height": info.height,
+        "fps": info.fps,
+        "has_audio": info.has_audio,
+    }
+
+
 # Full-text fields: (SQLite FTS5 table, PostgreSQL tsvector column), both kept by migrations.
 _FULL_TEXT = {"text": ("scene_fts", "ts"), "screen": ("screen_fts", "screen_ts")}
 
@@ -364,12 +376,7 @@ class Catalog:
             owner=owner,
             filename=filename,
             sha256=sha256,
-            container=info.container,
-            duration_s=info.duration_s,
-            width=info.width,
-            height=info.height,
-            fps=info.fps,
-            has_audio=info.has_audio,
+            **_probed(info),
             size_bytes=info.size_bytes,
             media_name=media_name,
             state=VideoState.TRANSCRIBING,
@@ -988,12 +995,7 @@ class Catalog:
                 update(VideoRow)
                 .where(VideoRow.id == video_id)
                 .values(
-                    container=info.container,
-                    duration_s=info.duration_s,
-                    width=info.width,
-                    height=info.height,
-                    fps=info.fps,
-                    has_audio=info.has_audio,
+                    **_probed(info),
                     vision=None,
                     state=VideoState.TRANSCRIBING,
                     stage=VideoState.TRANSCRIBING,
