@@ -1,11 +1,13 @@
 """Ingest speed and memory: wall time per stage, x realtime, peak RSS (DESIGN.md §2, issue 3).
 
-    .venv/bin/python benchmarks/ingest.py [--seconds 60] [--vision off|vit-b-32|both]
+    .venv/bin/python benchmarks/ingest.py [--seconds 60] [--vision off|vit-b-32|both] [--ocr-off]
 
 Generates a speech video with data/make_samples.py, then ingests it in a fresh process per
 configuration (so peak RSS and model loading are measured honestly). "vit-b-32" builds a
 ViT-B-32 open_clip model with random weights and saves it as a local checkpoint: the same compute
-as the real weights. Prints figures; asserts nothing.
+as the real weights. "vision off, ocr off" runs again with the on-screen text stage off
+(``--ocr-off``), and the ocr stage's seconds per keyframe are printed. Prints figures; asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ for video in sys.argv[2:]:  # the first pays for loading the models, the next on
     seconds = time.perf_counter() - start
     jobs = {j.stage: (j.finished_at - j.started_at).total_seconds()
             for j in lib.catalog.jobs(result.video_id)}
+    keyframes = sum(len(s.keyframes) for s in lib.catalog.scenes(lib.user, result.video_id))
     runs.append({"state": result.state, "scenes": result.scenes, "duration_s": result.duration_s,
-                 "ingest_s": seconds, "stages": jobs})
+                 "ingest_s": seconds, "stages": jobs, "keyframes": keyframes})
 print(json.dumps({"import_s": t1 - t0, "runs": runs,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -56,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--vision", choices=["off", "vit-b-32", "both"], default="both")
+    parser.add_argument("--ocr-off", action="store_true", help="also run with the ocr stage off")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -73,6 +77,8 @@ def main() -> None:
             configs["vit-b-32"] = {"HEIMDEX_IMAGE_CHECKPOINT": str(vit_b_32_checkpoint(work))}
         if args.vision != "both":
             configs = {args.vision: configs[args.vision]}
+        if args.ocr_off:
+            configs["off, ocr off"] = {"HEIMDEX_OCR": "false"}
         print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}")
         for name, env in configs.items():
             library = work / f"library-{name}"
@@ -97,6 +103,9 @@ def main() -> None:
                 )
                 for stage, seconds in run["stages"].items():
                     print(f"    {stage:18s} {seconds:7.2f} s")
+                if run["keyframes"] and "ocr" in run["stages"]:
+                    per = run["stages"]["ocr"] / run["keyframes"]
+                    print(f"    ocr per keyframe   {per:7.3f} s ({run['keyframes']} keyframes)")
 
 
 if __name__ == "__main__":
