@@ -292,6 +292,27 @@ def check_library(
         raise typer.Exit(1)
 
 
+@app.command(name="config")
+def show_config(as_json: JsonFlag = False) -> None:
+    """Every setting: its environment variable, value and what it does."""
+    from heimdex_lab.config import Settings, describe
+
+    values: dict[str, Any] = {}
+    if _state.library is not None:
+        values["library"] = _state.library
+    if _state.user is not None:
+        values["user"] = _state.user
+    rows = describe(Settings(**values))
+
+    def human() -> None:
+        for row in rows:
+            typer.echo(f"{row['env']}={row['value']}")
+            if row["description"]:
+                typer.echo(f"    {row['description']}")
+
+    _emit(rows, as_json, human)
+
+
 @app.command()
 def reindex(
     stage: Annotated[

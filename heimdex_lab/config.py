@@ -168,3 +168,71 @@ class Settings(BaseSettings):
             "text": self.text_model,
             "image": f"{self.image_model}:{image}",
         }
+
+
+# What the settings without a description in their Field do (`heimdex config` prints both).
+DESCRIPTIONS = {
+    "library": "library directory: media, keyframes, faces; the catalog and vectors when local",
+    "user": "acting user of the CLI and of `serve --no-auth`",
+    "supabase_bucket": "Supabase Storage bucket for media",
+    "max_upload_bytes": "largest accepted file, checked before a byte is read",
+    "max_duration_s": "longest accepted video, in seconds",
+    "whisper_model": "speech model: tiny.en (packaged), a local CTranslate2 folder or cached name",
+    "whisper_compute_type": "CTranslate2 compute type of the speech model",
+    "whisper_beam_size": "beam width of speech decoding",
+    "whisper_vad": "skip silence with the voice activity detector",
+    "cpu_threads": "threads for speech and on-screen text",
+    "scene_detector": "PySceneDetect detector: content or adaptive",
+    "scene_threshold": "detector threshold: lower cuts more",
+    "min_scene_s": "shortest scene, in seconds",
+    "max_scene_s": "longest scene; longer shots are split",
+    "max_keyframes": "keyframes per scene at most",
+    "keyframe_every_s": "one more keyframe per this many seconds of a scene",
+    "keyframe_max_side": "keyframes are scaled down to this many pixels on their long side",
+    "keyframe_jpeg_quality": "JPEG quality of stored keyframes",
+    "ocr_min_confidence": "on-screen lines read with less confidence are dropped",
+    "ocr_same_frame": "mean grey difference (0-255) under which a keyframe is not read again",
+    "text_model": "sentence model of transcript and screen text: all-MiniLM-L6-v2, "
+    "all-mpnet-base-v2 (packaged) or a local folder",
+    "image_model": "open_clip architecture of keyframe vectors",
+    "image_pretrained": "open_clip weights name, looked up in the local cache",
+    "embed_batch_size": "texts or images embedded at once",
+    "face_backend": "faces: dlib (packaged) or yunet (local ONNX files)",
+    "face_match_threshold": "largest distance at which a face is a person (unset: backend's)",
+    "face_min_px": "smallest face side, in pixels, that is looked at",
+    "face_min_confidence": "dlib detection score under which a face is ignored",
+    "face_detector_path": "YuNet ONNX file (face_backend=yunet)",
+    "face_recognizer_path": "SFace ONNX file (face_backend=yunet)",
+    "fusion": "how signals combine: convex (z-scores, weighted) or rrf",
+    "weight_text": "weight of what was said, by meaning",
+    "weight_keyword": "weight of the exact words, said or shown (BM25)",
+    "weight_image": "weight of what keyframes show (CLIP)",
+    "weight_screen": "weight of on-screen text, by meaning",
+    "screen_min_similarity": "a screen line less similar to the query is no match",
+    "rrf_k": "the k of reciprocal-rank fusion",
+    "search_candidates": "scenes each signal contributes before fusion",
+    "exact_first": "scenes holding every content word of a short query rank first",
+    "exact_max_words": "longest query (in content words) that exact-first applies to",
+    "serve_torch_threads": "torch threads in `heimdex serve`",
+    "serve_max_searches": "searches the server runs at once",
+}
+
+
+def describe(settings: Settings) -> list[dict[str, object]]:
+    """Every setting: its name, environment variable, value, default and description, for
+    `heimdex config`."""
+    rows: list[dict[str, object]] = []
+    for name, info in type(settings).model_fields.items():
+        value, default = getattr(settings, name), info.default
+        if isinstance(value, SecretStr):  # never printed: only whether it is set
+            value = "(set)"
+        rows.append(
+            {
+                "name": name,
+                "env": f"HEIMDEX_{name.upper()}",
+                "value": str(value) if isinstance(value, Path) else value,
+                "default": str(default) if isinstance(default, Path) else default,
+                "description": info.description or DESCRIPTIONS.get(name, ""),
+            }
+        )
+    return rows

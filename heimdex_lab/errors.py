@@ -24,15 +24,6 @@ class NotFound(HeimdexError):
     """An id (video, scene, person) that does not exist for this user."""
 
 
-class StageFailed(HeimdexError):
-    """An accepted video failed in one ingest stage; it can be retried."""
-
-    def __init__(self, stage: str, reason: str) -> None:
-        super().__init__(f"{stage}: {reason}")
-        self.stage = stage
-        self.reason = reason
-
-
 class UsageError(HeimdexError):
     """The caller asked for something that cannot be done as asked (bad flag, empty query)."""
 

@@ -111,12 +111,6 @@ class IngestResult:
         return self.state == VideoState.READY
 
 
-@dataclass(frozen=True)
-class StageTiming:
-    stage: str
-    seconds: float
-
-
 @dataclass
 class ModelStatus:
     """Where a configured model was found, or why it is unavailable and how to fix it."""

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
 
-from heimdex_lab.config import Settings
 from heimdex_lab.errors import UsageError
 from heimdex_lab.store.catalog import Catalog
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 MIN_PASSWORD = 8
 
 
@@ -54,26 +51,3 @@ def cookie_secret(library: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def auth_provider(settings: Settings) -> Any:
-    """A Panel auth provider that checks names and passwords against the catalog."""
-    from panel.auth import BasicAuthProvider, BasicLoginHandler
-
-    catalog = Catalog(settings.catalog_url)
-
-    class LoginHandler(BasicLoginHandler):
-        def _validate(self, username: str, password: str) -> bool:
-            return check_password(password, catalog.password_hash(username))
-
-    class Provider(BasicAuthProvider):
-        @property
-        def login_handler(self) -> Any:
-            LoginHandler._login_endpoint = self._login_endpoint
-            LoginHandler._login_template = self._login_template
-            return LoginHandler
-
-    return Provider(
-        login_template=str(TEMPLATES / "login.html"),
-        logout_template=str(TEMPLATES / "logout.html"),
-    )

@@ -110,13 +110,6 @@ def collection_name(kind: str, model: str, dim: int, owner: str) -> str:
     return f"{kind}__{safe}__{dim}__u{user}"
 
 
-@dataclass(frozen=True)
-class VectorHit:
-    id: str
-    distance: float
-    metadata: dict[str, Any]
-
-
 class VectorStore:
     """Chroma, embedded (a directory) by default or a server by URL."""
 
