@@ -59,7 +59,7 @@ def _search_orbit(page: object) -> object:
 def _player_time(page: object) -> float:
     """The player's position once it has loaded the video (it appears on a click or key)."""
     player = page.locator("#heimdex-player")  # type: ignore[attr-defined]
-    player.wait_for(timeout=30_000)
+    player.wait_for()
     player.evaluate(
         "v => new Promise(ok => v.readyState >= 1 ? ok()"
         " : v.addEventListener('loadedmetadata', ok))"
