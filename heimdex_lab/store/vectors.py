@@ -36,6 +36,7 @@ FACES = "faces"
 _BATCH = 4096
 _MARKER = "heimdex.generation"
 _LOCK = "heimdex.lock"
+_OPEN_LOCK = "heimdex.open.lock"  # apart from _LOCK: a client is opened inside writes too
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -74,7 +75,6 @@ def _embedded_client(path: Path) -> _Embedded:
     to it: a reload drops it from Chroma's cache, makes a new client, and bumps ``epoch`` so
     every VectorStore drops its collections.
     """
-    import chromadb
     from chromadb.api.shared_system_client import SharedSystemClient
 
     key = str(path.resolve())
@@ -86,17 +86,29 @@ def _embedded_client(path: Path) -> _Embedded:
         entry = _embedded.get(key)
         now = _marker(path)  # read before loading: a write racing the load means a reload
         if entry is None:
-            client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-            entry = _embedded[key] = _Embedded(client, now, 0)
+            entry = _embedded[key] = _Embedded(_open(path), now, 0)
         elif entry.marker != now:
             log.info("vectors in %s changed in another process: reloading", path)
             # Not stopped: a query may still hold it (stopping it under a running query failed
             # a Ray worker's embedding stage); unreferenced once every store has moved on, it
             # is freed by the garbage collector.
             SharedSystemClient._identifier_to_system.pop(entry.client._identifier, None)
-            client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-            entry = _embedded[key] = _Embedded(client, now, entry.epoch + 1)
+            entry = _embedded[key] = _Embedded(_open(path), now, entry.epoch + 1)
         return entry
+
+
+def _open(path: Path) -> Any:
+    """A persistent client of ``path``, opened by one process at a time: two processes opening
+    a new directory at once both create Chroma's tables, and one fails ("table collections
+    already exists"; two Ray workers reaching their embedding stage together)."""
+    import chromadb
+
+    with open(path / _OPEN_LOCK, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def collection_name(kind: str, model: str, dim: int, owner: str) -> str:

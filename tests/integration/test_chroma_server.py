@@ -70,7 +70,9 @@ def test_a_library_keeps_its_vectors_on_the_chroma_server(
     assert not (lib.path / "vectors").exists()
     on_server = _server_ids(chroma_url, "local", video_id)
     assert any(name.startswith("scene_text__") for name in on_server)
-    assert all(n > 0 for n in on_server.values()), on_server
+    # space_talk shows photos, no text: its on-screen collection exists and is empty.
+    filled = {name: n for name, n in on_server.items() if not name.startswith("scene_screen__")}
+    assert all(n > 0 for n in filled.values()), on_server
 
     page = lib.search(QUERY, mode="text")
     first_scene = lib.scenes(video_id)["scene_id"][0]

@@ -54,7 +54,8 @@ def test_nbval_runs_every_notebook(tmp_path: Path) -> None:
     assert f"{cells} passed" in result.stdout, "nbval runs every code cell"
     # 00_ingest really ingested the samples into the library it was pointed at.
     lib = Library.open(tmp_path / "library")
-    assert lib.videos()["state"].to_list() == ["ready"] * 3
+    videos = [p for p in (ROOT / "data" / "samples").iterdir() if p.suffix in (".mp4", ".mkv", ".webm")]
+    assert lib.videos()["state"].to_list() == ["ready"] * len(videos)
     # 30_people enrolled Grace Hopper from a photo and found her in the sample video.
     assert lib.people_frame().select("name", "scenes").rows() == [("Grace Hopper", 1)]
 
