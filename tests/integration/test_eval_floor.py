@@ -69,7 +69,6 @@ def reports(
     }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("where", "floor"), FLOORS.items(), ids=["-".join(k) for k in FLOORS])
 def test_recall_stays_above_its_floor(
     reports: dict[str, EvalReport], where: tuple[str, str, str, str], floor: float
@@ -80,7 +79,6 @@ def test_recall_stays_above_its_floor(
     assert metrics[metric] >= floor, f"{name} {kind} {signal} {metric}: {metrics[metric]:.3f}"
 
 
-@pytest.mark.slow
 def test_unanswerable_queries_are_counted_not_scored(reports: dict[str, EvalReport]) -> None:
     report = reports["talks"]
     assert report.unanswerable is not None and report.unanswerable["queries"] == 6
