@@ -18,7 +18,7 @@ from heimdex_lab.ingest.executors import ingest_executor
 from heimdex_lab.ingest.ocr import scene_screen_text
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog, VideoRow
-from heimdex_lab.store.media import MediaStore
+from heimdex_lab.store.media import MediaStore, upload_dir
 from heimdex_lab.types import IngestResult, ModelStatus, SearchPage, VideoState
 
 if TYPE_CHECKING:
@@ -187,9 +187,7 @@ class Library:
     @property
     def upload_dir(self) -> Path:
         """Where received uploads wait for ingest (names of ours, never the user's)."""
-        folder = self.path / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        return upload_dir(self.path)
 
     @contextmanager
     def _reporting(self, progress: bool | ProgressFn) -> Iterator[Pipeline]:

@@ -29,6 +29,7 @@ from heimdex_lab.errors import InvalidVideo
 from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.pipeline import video_id_for
 from heimdex_lab.store.catalog import Catalog
+from heimdex_lab.store.media import upload_dir
 from heimdex_lab.types import VideoState
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,7 @@ class IngestWorker:
 
     @property
     def upload_dir(self) -> Path:
-        folder = self.settings.library / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        return upload_dir(self.settings.library)
 
     def new_upload_path(self) -> Path:
         """Where an incoming file is written: a name of ours, never the user's."""

@@ -22,6 +22,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def upload_dir(library: Path) -> Path:
+    """Where received uploads wait for ingest, under names of ours (never the user's)."""
+    folder = library / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 class MediaStore:
     """``<library>/media/<sha256>.<ext>`` (+ ``<sha256>.proxy.<ext>`` where the browser needs
     one) and ``<library>/keyframes/<video_id>/``."""
