@@ -24,7 +24,7 @@ from heimdex_lab import Library, Settings
 from heimdex_lab.app.cards import ResultCard
 from heimdex_lab.app.worker import worker_for
 from heimdex_lab.errors import HeimdexError
-from heimdex_lab.types import SearchPage
+from heimdex_lab.types import ScreenMark, SearchPage
 
 pn.extension("tabulator", "filedropper", inline=True, notifications=True)
 
@@ -301,7 +301,8 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         page = search.results()
         if isinstance(page, str):  # a hint, or an error that may quote the query or a name
             return pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
-        cards = [result_card(hit, search) for hit in page.hits]
+        marks = search.lib.screen_marks(page) if search.mode in ("hybrid", "screen") else {}
+        cards = [result_card(hit, search, marks.get(hit.scene_id)) for hit in page.hits]
         pages = max(1, -(-page.total // page.k))
         prev = pn.widgets.Button(name="◀ Previous", disabled=page.page <= 1)
         nxt = pn.widgets.Button(name="Next ▶", disabled=page.page >= pages)
@@ -326,16 +327,19 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     )
 
 
-def result_card(hit: Any, search: SearchState) -> pn.viewable.Viewable:
-    """A click or Enter/Space anywhere on the card plays the scene from its start."""
+def result_card(
+    hit: Any, search: SearchState, mark: ScreenMark | None = None
+) -> pn.viewable.Viewable:
+    """A click or Enter/Space anywhere on the card plays the scene from its start. Where the
+    query's words are on screen (``mark``), the card shows that keyframe with their boxes."""
     if not hit.keyframe:
         keyframe = ""
     elif os.environ.get("HEIMDEX_APP_API") == "1":  # the browser fetches it (and caches it)
         keyframe = f"/api/v1/scenes/{quote(hit.scene_id, safe=':')}/keyframe"
+        keyframe += f"?n={mark.keyframe}" if mark else ""
     else:  # plain panel serve: no API, the picture goes inline
-        keyframe = "data:image/jpeg;base64," + base64.b64encode(
-            Path(hit.keyframe).read_bytes()
-        ).decode("ascii")
+        path = search.lib.settings.library / mark.path if mark else Path(hit.keyframe)
+        keyframe = "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
     return ResultCard(
         on_play=lambda: setattr(search, "playing", (hit.video_id, hit.start, hit.filename)),
         filename=hit.filename,
@@ -345,6 +349,7 @@ def result_card(hit: Any, search: SearchState) -> pn.viewable.Viewable:
         snippet=hit.snippet or "(no speech)",
         people=list(hit.people),
         keyframe=keyframe,
+        boxes=[[list(corner) for corner in box] for box in mark.boxes] if mark and keyframe else [],
         sizing_mode="stretch_width",
     )
 

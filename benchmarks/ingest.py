@@ -2,12 +2,12 @@
 
     .venv/bin/python benchmarks/ingest.py [--seconds 60] [--vision off|vit-b-32|both] [--ocr-off]
 
-Generates a speech video with data/make_samples.py, then ingests it in a fresh process per
-configuration (so peak RSS and model loading are measured honestly). "vit-b-32" builds a
-ViT-B-32 open_clip model with random weights and saves it as a local checkpoint: the same compute
-as the real weights. "vision off, ocr off" runs again with the on-screen text stage off
-(``--ocr-off``), and the ocr stage's seconds per keyframe are printed. Prints figures; asserts
-nothing.
+Generates a speech video with data/make_samples.py (a talk: every second shot is a slide), then
+ingests it in a fresh process per configuration (so peak RSS and model loading are measured
+honestly). "vit-b-32" builds a ViT-B-32 open_clip model with random weights and saves it as a
+local checkpoint: the same compute as the real weights. "vision off, ocr off" runs again with the
+on-screen text stage off (``--ocr-off``); the ocr stage's seconds per keyframe are printed, and
+the engine's seconds per frame with and without text. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -38,8 +38,22 @@ for video in sys.argv[2:]:  # the first pays for loading the models, the next on
     jobs = {j.stage: (j.finished_at - j.started_at).total_seconds()
             for j in lib.catalog.jobs(result.video_id)}
     keyframes = sum(len(s.keyframes) for s in lib.catalog.scenes(lib.user, result.video_id))
+    ocr_frames = {"text": [], "no text": []}
+    if lib.settings.ocr:  # the engine again on each keyframe, timed alone: with and without text
+        from PIL import Image
+        import numpy as np
+        from heimdex_lab.ingest.ocr import ocr_engine
+        engine = ocr_engine(lib.settings.cpu_threads)
+        for scene in lib.catalog.scenes(lib.user, result.video_id):
+            for rel in scene.keyframes:
+                with Image.open(lib.settings.library / rel) as im:
+                    bgr = np.asarray(im.convert("RGB"))[:, :, ::-1].copy()
+                t = time.perf_counter()
+                found = engine.read(bgr)
+                ocr_frames["text" if found else "no text"].append(time.perf_counter() - t)
     runs.append({"state": result.state, "scenes": result.scenes, "duration_s": result.duration_s,
-                 "ingest_s": seconds, "stages": jobs, "keyframes": keyframes})
+                 "ingest_s": seconds, "stages": jobs, "keyframes": keyframes,
+                 "ocr_frames": ocr_frames})
 print(json.dumps({"import_s": t1 - t0, "runs": runs,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -69,7 +83,7 @@ def main() -> None:
         for n, video in enumerate(videos):
             subprocess.run(
                 [sys.executable, str(ROOT / "data" / "make_samples.py"), "--long",
-                 str(args.seconds), "--offset", str(n * 5), "--out", str(video)],
+                 str(args.seconds), "--offset", str(n * 5), "--out", str(video), "--slides"],
                 check=True,
             )  # fmt: skip
         configs: dict[str, dict[str, str]] = {"off": {}, "vit-b-32": {}}
@@ -106,6 +120,10 @@ def main() -> None:
                 if run["keyframes"] and "ocr" in run["stages"]:
                     per = run["stages"]["ocr"] / run["keyframes"]
                     print(f"    ocr per keyframe   {per:7.3f} s ({run['keyframes']} keyframes)")
+                    for kind, times in run["ocr_frames"].items():
+                        if times:
+                            mean = sum(times) / len(times)
+                            print(f"    ocr per read frame {kind:7s} {mean:.3f} s ({len(times)})")
 
 
 if __name__ == "__main__":

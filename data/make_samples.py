@@ -13,6 +13,7 @@ Needs ``espeak-ng`` (apt) for speech; PyAV, scikit-image and matplotlib from the
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import shutil
@@ -272,7 +273,7 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     chunk = 1024
     audio_pos = 0
     frame_no = 0
-    slides = iter(SLIDE_COLOURS)
+    slides = itertools.cycle(SLIDE_COLOURS)
     for shot, n in zip(spec.shots, frames_per_shot, strict=True):
         photo = _slide(shot.screen, next(slides)) if shot.screen else _photo(shot.image)
         for i in range(n):
@@ -307,13 +308,26 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     }
 
 
-def long_spec(seconds: float, name: str, offset: int = 0) -> VideoSpec:
+# A talk's slides for long videos with ``--slides`` (benchmarks/ingest.py: OCR on and off).
+LONG_SLIDES = [
+    ("Mission timeline", "Design review in March", "First static fire in June"),
+    ("Budget", "Engines 41 percent", "Ground systems 18 percent"),
+    ("Risks", "Supplier delays", "Weather at the launch site"),
+    ("Team", "Propulsion, avionics", "Flight operations"),
+    ("Results", "Payload delivered to orbit", "Second stage recovered"),
+]
+
+
+def long_spec(seconds: float, name: str, offset: int = 0, slides: bool = False) -> VideoSpec:
     """A speech video of at least ``seconds``: one sentence per shot, photos cycled from
-    ``offset`` (so two long videos of one length can differ)."""
+    ``offset`` (so two long videos of one length can differ); with ``slides`` every second shot
+    shows a slide instead of a photo, as in a talk."""
     shots, total, i = [], 0.0, offset
     while total < seconds:
         sentence = LONG_SENTENCES[i % len(LONG_SENTENCES)]
-        shots.append(Shot(LONG_PHOTOS[i % len(LONG_PHOTOS)], sentence, "", min_s=3.0))
+        screen = LONG_SLIDES[(i // 2) % len(LONG_SLIDES)] if slides and i % 2 else ()
+        shots.append(Shot(LONG_PHOTOS[i % len(LONG_PHOTOS)], sentence, "", min_s=3.0,
+                          screen=screen))  # fmt: skip
         total += LEAD_IN_S + TAIL_S + 0.065 * len(sentence)  # espeak at 150 wpm ≈ 65 ms/char
         i += 1
     return VideoSpec(name, shots)
@@ -326,13 +340,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="file name of the long video")
     parser.add_argument("--offset", type=int, default=0, help="first sentence of a long video")
     parser.add_argument(
+        "--slides", action="store_true", help="a long video: every second shot a slide"
+    )
+    parser.add_argument(
         "--only", default=None, help="make this one sample; the others keep their files"
     )
     args = parser.parse_args()
     if args.long:
         out = args.out or Path(f"long_{int(args.long)}s.mp4")
         out.parent.mkdir(parents=True, exist_ok=True)
-        truth = render(long_spec(args.long, out.name, args.offset), out.parent)
+        truth = render(long_spec(args.long, out.name, args.offset, args.slides), out.parent)
         (out.parent / f"{out.stem}.json").write_text(json.dumps(truth, indent=2) + "\n")
         print(f"{out}: {truth['duration_s']:.1f} s")
         return

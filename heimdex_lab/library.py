@@ -19,7 +19,7 @@ from heimdex_lab.ingest.ocr import scene_screen_text
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog, VideoRow
 from heimdex_lab.store.media import MediaStore, upload_dir
-from heimdex_lab.types import IngestResult, ModelStatus, SearchPage, VideoState
+from heimdex_lab.types import IngestResult, ModelStatus, ScreenMark, SearchPage, VideoState
 
 if TYPE_CHECKING:
     from heimdex_lab.eval.queries import EvalReport
@@ -341,6 +341,29 @@ class Library:
 
         engine = SearchEngine(self.settings, self.catalog, lambda: self.vectors)
         return engine.search(query, k, page, tuple(people), tuple(videos), mode, weights, fusion)
+
+    def screen_marks(self, page: SearchPage) -> dict[str, ScreenMark]:
+        """For each hit of ``page`` whose on-screen text holds a word of the query: the keyframe
+        showing most of those lines and their boxes, for drawing over it (the app's cards)."""
+        from heimdex_lab.search.snippet import matching_lines
+
+        lines = self.catalog.screen_lines(self.user, [h.scene_id for h in page.hits])
+        by_scene: dict[str, list[Any]] = {}
+        for line in matching_lines(lines, page.query):
+            by_scene.setdefault(line.scene_id, []).append(line)
+        marks = {}
+        for scene_id, found in by_scene.items():
+            scene, _filename = self.catalog.scene(self.user, scene_id)
+            counts = {
+                k: sum(ln.keyframe == k for ln in found) for k in {ln.keyframe for ln in found}
+            }
+            middle = len(scene.keyframes) // 2  # the card's picture, unless another shows more
+            best = max(counts, key=lambda k: (counts[k], k == middle, -k))
+            if best >= len(scene.keyframes):
+                continue  # lines of a keyframe since removed: nothing to draw on
+            boxes = tuple(ln.box for ln in found if ln.keyframe == best)
+            marks[scene_id] = ScreenMark(scene_id, best, scene.keyframes[best], boxes)
+        return marks
 
     def scene(self, scene_id: str) -> dict[str, Any]:
         """One scene with its video's file name, neighbouring scenes and the full transcript."""

@@ -94,6 +94,17 @@ class ScreenLine:
 
 
 @dataclass(frozen=True)
+class ScreenMark:
+    """Where a hit's on-screen text holds the query's words: the keyframe that shows most of
+    the matching lines (its index and library-relative path) and those lines' boxes in it."""
+
+    scene_id: str
+    keyframe: int
+    path: str
+    boxes: tuple[tuple[tuple[float, float], ...], ...]
+
+
+@dataclass(frozen=True)
 class IngestResult:
     """One row per input file of an ingest call, in the order given (the CLI's JSON contract)."""
 

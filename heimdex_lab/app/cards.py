@@ -24,6 +24,11 @@ class ResultCard(JSComponent):
     snippet = param.String(default="", doc="the scene's text with matched words as **word**")
     people = param.List(default=[], item_type=str)
     keyframe = param.String(default="", doc="URL of the keyframe picture; empty for none")
+    boxes = param.List(
+        default=[],
+        doc="on-screen lines that hold the query's words: 4 [x, y] corners each, in "
+        "the keyframe's pixels; drawn over the picture",
+    )
 
     _esm = """
     const css = `
@@ -32,8 +37,11 @@ class ResultCard(JSComponent):
                         margin: .2rem 0; background: #fff; font: 14px system-ui; }
       .heimdex-result:hover { background: #f2f7fc; border-color: #8aa4c0; }
       .heimdex-result:focus-visible { outline: 3px solid #0072b5; outline-offset: 1px; }
-      .heimdex-result img { width: 160px; flex: 0 0 160px; border-radius: 3px; }
-      .hx-thumb { flex: 0 0 160px; }
+      .heimdex-result img { width: 160px; display: block; border-radius: 3px; }
+      .hx-thumb { flex: 0 0 160px; position: relative; }
+      .hx-boxes { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
+      .hx-boxes polygon { fill: rgba(255, 214, 0, .18); stroke: #ffd600; stroke-width: 2;
+                          vector-effect: non-scaling-stroke; }
       .hx-body { flex: 1 1 auto; min-width: 0; }
       .hx-snippet { margin: .3rem 0; overflow-wrap: anywhere; }
       .heimdex-play { background: #0072b5; color: #fff; border: 0; border-radius: 4px;
@@ -63,6 +71,23 @@ class ResultCard(JSComponent):
         img.src = model.keyframe;
         img.alt = "keyframe";
         thumb.append(img);
+        if (model.boxes.length) {
+          // Drawn in the picture's own pixels once its size is known; the SVG scales with it.
+          const svgNS = "http://www.w3.org/2000/svg";
+          const svg = document.createElementNS(svgNS, "svg");
+          svg.setAttribute("class", "hx-boxes");
+          svg.setAttribute("preserveAspectRatio", "none");
+          svg.setAttribute("aria-label", "where the words are on screen");
+          for (const corners of model.boxes) {
+            const polygon = document.createElementNS(svgNS, "polygon");
+            polygon.setAttribute("points", corners.map(([x, y]) => `${x},${y}`).join(" "));
+            svg.append(polygon);
+          }
+          const fit = () => svg.setAttribute(
+            "viewBox", `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
+          if (img.complete && img.naturalWidth) fit(); else img.addEventListener("load", fit);
+          thumb.append(svg);
+        }
       }
 
       const body = document.createElement("div");

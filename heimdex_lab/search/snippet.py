@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from heimdex_lab.types import Scene
+from heimdex_lab.types import Scene, ScreenLine
 
 _TOKEN = re.compile(r"\w+(?:'\w+)?")
 
@@ -54,6 +55,12 @@ def mark(text: str, query: str, max_words: int = 40) -> str:
 
 
 SCREEN_LABEL = "On screen: "
+
+
+def matching_lines(lines: Sequence[ScreenLine], query: str) -> list[ScreenLine]:
+    """The on-screen lines holding a word of the query (the words ``mark`` would bold)."""
+    stems = {stem(t) for t in query_terms(query)}
+    return [ln for ln in lines if any(stem(t) in stems for t in _TOKEN.findall(ln.text))]
 
 
 def snippet(scene: Scene, query: str) -> str:

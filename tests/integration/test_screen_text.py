@@ -147,6 +147,26 @@ def test_words_shown_on_a_slide_find_it_first_with_the_words_marked(
     assert "Operating margin 22 percent" in top.screen_text.split("\n")
 
 
+def test_screen_marks_box_the_lines_with_the_query_words_in_one_keyframe(
+    slides_ingested: tuple[Library, IngestResult],
+) -> None:
+    lib, result = slides_ingested
+    page = lib.search("operating margin")
+    marks = lib.screen_marks(page)
+    mark = marks[f"{result.video_id}:0"]
+    detail = lib.scene(f"{result.video_id}:0")
+    assert mark.path == detail["keyframes"][mark.keyframe]
+    # Only the line holding the words is boxed, as read in that keyframe.
+    expected = [
+        tuple(tuple(p) for p in ln["box"])
+        for ln in detail["screen_lines"]
+        if ln["keyframe"] == mark.keyframe and ln["text"] == "Operating margin 22 percent"
+    ]
+    assert list(mark.boxes) == expected and len(expected) == 1
+    # Scenes whose screen holds none of the words get no mark (the plain slide has no text).
+    assert set(marks) == {f"{result.video_id}:0"}
+
+
 def test_screen_mode_finds_a_slide_by_meaning(
     slides_ingested: tuple[Library, IngestResult],
 ) -> None:
