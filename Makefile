@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLES := data/samples/space_talk.mp4 data/samples/kitchen_cat.mkv data/samples/silent_coins.webm \
-           data/samples/quarterly_review.mp4
+           data/samples/quarterly_review.mp4 data/samples/mercado_es.mp4
 export HF_HUB_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export ORT_DISABLE_TELEMETRY ?= 1

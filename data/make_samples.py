@@ -51,6 +51,7 @@ class VideoSpec:
     codec: str = "libx264"
     audio_codec: str = "aac"
     options: dict[str, str] = field(default_factory=lambda: {"crf": "30", "preset": "medium"})
+    voice: str = "en-us"  # the espeak-ng voice: its language is the video's spoken language
 
 
 def _photo(name: str) -> Image.Image:
@@ -147,6 +148,28 @@ SAMPLES = [
             ),
         ],
     ),
+    # Spanish speech: its language is detected, and it is found by its own words.
+    VideoSpec(
+        "mercado_es.mp4",
+        [
+            Shot(
+                "coffee",
+                "Cada mañana preparamos café con leche para los vecinos del barrio.",
+                "a cup of coffee on a saucer",
+            ),
+            Shot(
+                "chelsea",
+                "La gata de la panadería duerme junto al horno toda la tarde.",
+                "an orange tabby cat",
+            ),
+            Shot(
+                "horse",
+                "El domingo llevamos los caballos a la feria del pueblo.",
+                "a drawing of a horse",
+            ),
+        ],
+        voice="es",
+    ),
 ]
 # Slide backgrounds, in order of appearance in a video.
 SLIDE_COLOURS = [(18, 38, 92), (110, 24, 30), (30, 90, 40)]
@@ -182,12 +205,12 @@ LONG_PHOTOS = [
 ]
 
 
-def speak(text: str, workdir: Path) -> np.ndarray:
-    """``text`` spoken by espeak-ng, as int16 mono at AUDIO_RATE."""
+def speak(text: str, workdir: Path, voice: str = "en-us") -> np.ndarray:
+    """``text`` spoken by espeak-ng in ``voice``, as int16 mono at AUDIO_RATE."""
     if shutil.which("espeak-ng") is None:
         raise SystemExit("espeak-ng is not installed: apt-get install espeak-ng")
     out = workdir / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), text], check=True)
     with wave.open(str(out)) as wav:
         rate, raw = wav.getframerate(), wav.readframes(wav.getnframes())
     samples = np.frombuffer(raw, dtype=np.int16)
@@ -231,7 +254,7 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
 
     with tempfile.TemporaryDirectory() as tmp:
         speech = [
-            speak(s.sentence, Path(tmp)) if (spec.audio and s.sentence) else None
+            speak(s.sentence, Path(tmp), spec.voice) if (spec.audio and s.sentence) else None
             for s in spec.shots
         ]
     # Shot lengths in whole frames: long enough for lead-in, sentence and tail.
@@ -302,6 +325,7 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
         "fps": FPS,
         "size": list(SIZE),
         "has_audio": spec.audio,
+        "language": spec.voice.split("-")[0] if spec.audio else None,
         "cuts": cuts,
         "shots": truth_shots,
         "sentences": sentences,

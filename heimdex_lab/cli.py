@@ -135,7 +135,11 @@ def videos(as_json: JsonFlag = False) -> None:
     """List this user's videos with state and progress."""
     with _library() as lib:
         frame = lib.videos()
-    _emit(frame.to_dicts(), as_json, lambda: typer.echo(_table(frame.drop("error"))))
+    _emit(
+        frame.to_dicts(),
+        as_json,
+        lambda: typer.echo(_table(frame.drop("error", "language_probability"))),
+    )
 
 
 @app.command()
@@ -174,12 +178,21 @@ def search(
         list[str] | None, typer.Option("--person", help="Only scenes with this person.")
     ] = None,
     video: Annotated[list[str] | None, typer.Option("--video", help="Only this video.")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Only videos spoken in this language (ISO 639-1: es, de…).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Search scenes by what is said (meaning and exact words) and shown."""
     with _library() as lib:
         result = lib.search(
-            query, k=k, page=page, people=person or (), videos=video or (), mode=mode
+            query,
+            k=k,
+            page=page,
+            people=person or (),
+            videos=video or (),
+            mode=mode,
+            language=language,
         )
 
     def human() -> None:

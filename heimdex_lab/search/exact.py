@@ -9,11 +9,10 @@ FTS5's ``porter unicode61`` tokenizer does, so this agrees with the keyword inde
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from heimdex_lab.search.porter import porter_stem
-from heimdex_lab.search.snippet import STOPWORDS
+from heimdex_lab.search.snippet import STOPWORDS, fold
 
 # unicode61: a token is a run of letters and digits; everything else (apostrophes, hyphens,
 # underscores) separates tokens.
@@ -22,19 +21,11 @@ _TOKEN = re.compile(r"[^\W_]+")
 NO_MATCH, ALL_WORDS, PHRASE = 0, 1, 2
 
 
-def _fold(text: str) -> str:
-    text = text.lower()
-    if text.isascii():  # nothing to fold, and most transcripts are: skip the per-letter pass
-        return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def content_stems(text: str) -> list[str]:
     """Stems of ``text``'s words in order, stop words and single letters left out."""
     return [
         porter_stem(token)
-        for token in _TOKEN.findall(_fold(text))
+        for token in _TOKEN.findall(fold(text))
         if token not in STOPWORDS and (len(token) > 1 or token.isdigit())
     ]
 

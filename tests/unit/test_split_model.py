@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from heimdex_lab.embed.registry import unpack_split_zip
+from heimdex_lab.embed.registry import join_split_file, unpack_split_zip
 from heimdex_lab.errors import ModelUnavailable
 
 
@@ -66,3 +66,21 @@ def test_parts_out_of_order_or_damaged_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="could not unpack"):
         unpack_split_zip(parts, "tiny-model", tmp_path / "b")
     assert not any((tmp_path / "b").iterdir())  # nothing half-done left behind
+
+
+def test_a_split_model_is_joined_once_and_a_half_joined_folder_is_redone(tmp_path: Path) -> None:
+    parts = []
+    for n, chunk in enumerate((b"first half ", b"second half"), start=1):
+        part = tmp_path / f"model.bin.part{n}"
+        part.write_bytes(chunk)
+        parts.append(part)
+    config = tmp_path / "config.json"
+    config.write_text("{}")
+    folder = join_split_file(parts, [config], tmp_path / "models", "whisper")
+    assert (folder / "model.bin").read_bytes() == b"first half second half"
+    assert (folder / "config.json").read_text() == "{}"
+    # A crash mid-join leaves a folder without its marker: it is not used, but joined again.
+    (folder / "heimdex-unpacked.json").unlink()
+    (folder / "model.bin").write_bytes(b"first ha")
+    again = join_split_file(parts, [config], tmp_path / "models", "whisper")
+    assert again == folder and (again / "model.bin").read_bytes() == b"first half second half"

@@ -30,6 +30,7 @@ REVISIONS = (
     "0002_postgres_fulltext",
     "0003_ingest_leases",
     "0004_screen_text",
+    "0005_video_language",
 )
 BASELINE = REVISIONS[0]
 HEAD = REVISIONS[-1]

@@ -1,0 +1,37 @@
+"""The language spoken in each video: speech in more languages than English.
+
+``language`` is the ISO 639-1 code the speech model detected on the video's first speech (None
+when nothing was said, or for videos ingested before this revision), ``language_probability``
+how sure it was (None when an English-only model was chosen by name). Indexed: search filters
+by it.
+
+Revision ID: 0005_video_language
+Revises: 0004_screen_text
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005_video_language"
+down_revision: str | Sequence[str] | None = "0004_screen_text"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("videos") as batch:
+        batch.add_column(sa.Column("language", sa.String(16)))
+        batch.add_column(sa.Column("language_probability", sa.Float()))
+        batch.create_index("ix_videos_language", ["language"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("videos") as batch:
+        batch.drop_index("ix_videos_language")
+        batch.drop_column("language_probability")
+        batch.drop_column("language")

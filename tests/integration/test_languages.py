@@ -1,0 +1,102 @@
+"""Speech in more languages: each video's language is detected, stored, shown and filterable,
+and a video is found by the words of its own language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from heimdex_lab import Library
+from heimdex_lab.types import IngestResult
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def two_languages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Library, list[IngestResult]]:
+    """Spanish speech, English speech and no audio, with the default speech model (auto)."""
+    lib = Library.open(tmp_path_factory.mktemp("languages") / "library")
+    names = ("mercado_es.mp4", "space_talk.mp4", "silent_coins.webm")
+    results = lib.ingest([SAMPLES / n for n in names], progress=False)
+    assert [r.state for r in results] == ["ready"] * 3, [r.error for r in results]
+    return lib, results
+
+
+def test_each_video_gets_the_language_it_speaks_and_its_model(
+    two_languages: tuple[Library, list[IngestResult]],
+) -> None:
+    lib, (spanish, english, silent) = two_languages
+    videos = {v["video_id"]: v for v in lib.videos().to_dicts()}
+    assert videos[spanish.video_id]["language"] == "es"
+    assert videos[spanish.video_id]["language_probability"] > 0.5
+    assert videos[english.video_id]["language"] == "en"
+    assert videos[silent.video_id]["language"] is None  # nothing said: no language
+    models = {
+        r.video_id: next(
+            j.models for j in lib.catalog.jobs(r.video_id) if j.stage == "transcribing"
+        )
+        for r in (spanish, english)
+    }
+    # English goes on with the fast English model; Spanish with the multilingual one.
+    assert models == {spanish.video_id: {"speech": "base"}, english.video_id: {"speech": "tiny.en"}}
+
+
+def test_spanish_speech_is_transcribed_in_spanish(
+    two_languages: tuple[Library, list[IngestResult]],
+) -> None:
+    lib, (spanish, *_rest) = two_languages
+    text = " ".join(lib.scenes(spanish.video_id)["text"]).lower()
+    for word in ("café", "leche", "gata", "horno", "domingo", "caballos"):
+        assert word in text, text
+
+
+def test_spanish_queries_find_their_scene_first(
+    two_languages: tuple[Library, list[IngestResult]],
+) -> None:
+    lib, _results = two_languages
+    report = lib.evaluate(SAMPLES / "queries.jsonl")
+    spanish = report.by_kind["spanish"]["hybrid"]
+    assert spanish is not None and spanish["recall@1"] == 1.0, report.frame.filter(
+        report.frame["kind"] == "spanish"
+    )
+
+
+def test_a_query_without_accents_finds_and_marks_the_accented_word(
+    two_languages: tuple[Library, list[IngestResult]],
+) -> None:
+    lib, (spanish, *_rest) = two_languages
+    top = lib.search("cafe", k=1).hits[0]
+    assert top.scene_id == f"{spanish.video_id}:0"
+    assert "**café**" in top.snippet
+
+
+def test_language_filter_keeps_videos_spoken_in_it(
+    two_languages: tuple[Library, list[IngestResult]],
+) -> None:
+    lib, (spanish, english, _silent) = two_languages
+    assert {h.video_id for h in lib.search("rocket", language="es").hits} == {spanish.video_id}
+    assert {h.video_id for h in lib.search("rocket", language="EN").hits} == {english.video_id}
+    assert lib.search("rocket", language="fr").total == 0
+    # With a video filter too: what both allow.
+    assert lib.search("rocket", videos=[english.video_id], language="es").total == 0
+
+
+def test_cli_shows_and_filters_by_language(
+    two_languages: tuple[Library, list[IngestResult]],
+) -> None:
+    from typer.testing import CliRunner
+
+    from heimdex_lab.cli import app
+
+    lib, (spanish, *_rest) = two_languages
+    base = ["--library", str(lib.path), "--user", lib.user]
+    runner = CliRunner()
+    videos = json.loads(runner.invoke(app, [*base, "videos", "--json"]).stdout)
+    assert {v["filename"]: v["language"] for v in videos}["mercado_es.mp4"] == "es"
+    found = runner.invoke(app, [*base, "search", "caballos", "--language", "es", "--json"])
+    assert found.exit_code == 0
+    hits = json.loads(found.stdout)["results"]
+    assert hits and {h["video_id"] for h in hits} == {spanish.video_id}
