@@ -42,6 +42,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from heimdex_lab.errors import HeimdexError, NotFound
 from heimdex_lab.failpoints import failpoint
 from heimdex_lab.store import migrations
+from heimdex_lab.store.fulltext import index_text
 from heimdex_lab.types import Scene, ScreenLine, Segment, VideoInfo, VideoState, Word
 
 # PostgreSQL text search configuration of scenes.ts (frozen in migration 0002): queries must be
@@ -697,7 +698,10 @@ class Catalog:
                 text(
                     f"INSERT INTO {table}(scene_id, video_id, owner, text) VALUES (:id, :v, :o, :t)"
                 ),
-                [{"id": sid, "v": video_id, "o": owner, "t": t} for sid, t in texts.items()],
+                [
+                    {"id": sid, "v": video_id, "o": owner, "t": index_text(t)}
+                    for sid, t in texts.items()
+                ],
             )
 
     def screen_lines(self, owner: str, scene_ids: Sequence[str]) -> list[ScreenLine]:
@@ -776,7 +780,10 @@ class Catalog:
     def _fts5_scores(
         self, owner: str, terms: Sequence[str], videos: Sequence[str], limit: int, table: str
     ) -> dict[str, float]:
-        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        # Each term a quoted phrase (never query syntax); CJK runs as their bigrams' phrase.
+        match = " OR ".join(
+            '"' + " ".join(index_text(t).replace('"', "").split()) + '"' for t in terms
+        )
         params: dict[str, Any] = {"q": match, "o": owner, "n": limit}
         video_clause = _video_filter(videos, params)
         # FTS5's own rank column (bm25, lower is better) sorts inside the index.
