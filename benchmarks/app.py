@@ -33,7 +33,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,9 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import harness
+from harness import ROOT, cpu_model, load_note, pct
 from playwright.sync_api import Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -241,23 +241,6 @@ class Server:
 # Machine and inputs -----------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def load_note() -> str:
-    """The 1-minute load average: figures taken while other processes run are not comparable."""
-    load = os.getloadavg()[0]
-    busy = " (other processes are busy: times will be inflated)" if load > 0.8 else ""
-    return f"load average {load:.2f}{busy}"
-
-
 def make_sample(seconds: float, folder: Path, n: int) -> Path:
     """A speech video; the n-th starts 5 sentences further (another file, same length)."""
     video = folder / f"speech_{int(seconds)}s_{n}.mp4"
@@ -288,62 +271,17 @@ def phrases_for(sample: Sample) -> list[tuple[str, str]]:
     return chosen
 
 
-def pct(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
-
-
 # Server -----------------------------------------------------------------------------------------
-
-
-def heimdex_command() -> list[str]:
-    exe = Path(sys.executable).parent / "heimdex"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "heimdex_lab.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
 def heimdex_serve(library: Path, log: Path) -> Iterator[Server]:
-    """``heimdex serve --no-auth`` on a free loopback port, once its page answers. The server
-    runs in its own session so a Ctrl-C reaches this script first; it is stopped on the way
-    out, whatever happened."""
-    port = free_port()
-    cmd = [*heimdex_command(), "serve", "--no-auth", "--port", str(port), "--address", "127.0.0.1"]
-    url = f"http://127.0.0.1:{port}/"
-    start = time.perf_counter()
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, **SERVER_ENV, "HEIMDEX_LIBRARY": str(library)},
-        )  # fmt: skip
-    try:
-        deadline = start + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"heimdex serve exited ({proc.returncode}):\n{tail(log)}")
-            if time.perf_counter() > deadline:
-                raise RuntimeError(
-                    f"the page did not answer in {START_TIMEOUT_S:.0f} s:\n{tail(log)}"
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        yield Server(url, cmd, time.perf_counter() - start, proc.pid)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    """``heimdex serve --no-auth`` on a free loopback port, once its page answers; stopped on
+    the way out, whatever happened (benchmarks/harness.py)."""
+    with harness.heimdex_serve(
+        library, log, ready_paths=("/",), env=SERVER_ENV, timeout_s=START_TIMEOUT_S
+    ) as server:
+        yield Server(server.url + "/", server.command, server.start_s, server.pid)
 
 
 class Heartbeat:

@@ -15,48 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-CHILD = r"""
-import json, resource, sys, time
-from pathlib import Path
-t0 = time.perf_counter()
-from heimdex_lab import Library
-lib = Library.open(sys.argv[1])
-t1 = time.perf_counter()
-runs = []
-for video in sys.argv[2:]:  # the first pays for loading the models, the next ones do not
-    start = time.perf_counter()
-    (result,) = lib.ingest([Path(video)], progress=False)
-    seconds = time.perf_counter() - start
-    jobs = {j.stage: (j.finished_at - j.started_at).total_seconds()
-            for j in lib.catalog.jobs(result.video_id)}
-    keyframes = sum(len(s.keyframes) for s in lib.catalog.scenes(lib.user, result.video_id))
-    ocr_frames = {"text": [], "no text": []}
-    if lib.settings.ocr:  # the engine again on each keyframe, timed alone: with and without text
-        from PIL import Image
-        import numpy as np
-        from heimdex_lab.ingest.ocr import ocr_engine
-        engine = ocr_engine(lib.settings.cpu_threads)
-        for scene in lib.catalog.scenes(lib.user, result.video_id):
-            for rel in scene.keyframes:
-                with Image.open(lib.settings.library / rel) as im:
-                    bgr = np.asarray(im.convert("RGB"))[:, :, ::-1].copy()
-                t = time.perf_counter()
-                found = engine.read(bgr)
-                ocr_frames["text" if found else "no text"].append(time.perf_counter() - t)
-    runs.append({"state": result.state, "scenes": result.scenes, "duration_s": result.duration_s,
-                 "ingest_s": seconds, "stages": jobs, "keyframes": keyframes,
-                 "ocr_frames": ocr_frames})
-print(json.dumps({"import_s": t1 - t0, "runs": runs,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+from harness import ROOT, child_command, machine_note
 
 
 def vit_b_32_checkpoint(folder: Path) -> Path:
@@ -93,11 +57,11 @@ def main() -> None:
             configs = {args.vision: configs[args.vision]}
         if args.ocr_off:
             configs["off, ocr off"] = {"HEIMDEX_OCR": "false"}
-        print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}")
+        print(machine_note())
         for name, env in configs.items():
             library = work / f"library-{name}"
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, str(library), *map(str, videos)],
+                child_command("ingest_runs.py", str(library), *map(str, videos)),
                 env={**os.environ, **env},
                 check=True,
                 capture_output=True,

@@ -52,7 +52,6 @@ import resource
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,19 +67,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import numpy as np
+from harness import ROOT, Server, cpu_model, heimdex_serve, load_note, memory_mb
 from search import (
     OWNER,
     SEED,
     Transcripts,
     build_library,
     embed_pool,
-    load_note,
     make_queries,
     pct,
     vocabulary,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 SERVER_ENV = {
     "HF_HUB_OFFLINE": "1",
     "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -100,12 +98,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The server -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def heimdex(library: Path) -> list[str]:
     return [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), "--user", OWNER]
 
@@ -114,86 +106,12 @@ def server_env() -> dict[str, str]:
     return {**os.environ, **SERVER_ENV}
 
 
-@dataclass
-class Server:
-    """A running ``heimdex serve``: its process, base URL and log file."""
-
-    proc: subprocess.Popen[bytes]
-    url: str
-    log: Path
-    command: list[str]
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def log_tail(self, chars: int = 1500) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
-
 @contextmanager
 def running_server(library: Path, workdir: Path) -> Iterator[Server]:
     """Start the server, wait until /readyz says ready; stop it (and its group) on the way out."""
-    port = free_port()
-    command = [*heimdex(library), "serve", "--no-auth", "--port", str(port)]
-    log = workdir / "server.log"
-    with log.open("wb") as sink:  # a file, not a pipe: the access log must never block the server
-        proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=server_env(),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(proc, f"http://127.0.0.1:{port}", log, command)
-    try:
-        wait_ready(server)
+    with heimdex_serve(library, workdir / "server.log", env=SERVER_ENV,
+                       timeout_s=START_TIMEOUT_S) as server:  # fmt: skip
         yield server
-    finally:
-        stop(proc)
-
-
-def wait_ready(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    with httpx.Client(base_url=server.url, timeout=5.0) as client:
-        for path in ("/healthz", "/readyz"):
-            while True:
-                if server.proc.poll() is not None:
-                    raise RuntimeError(
-                        f"the server exited with {server.proc.returncode}:\n{server.log_tail()}"
-                    )
-                try:
-                    if client.get(path).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"{path} not 200 after {START_TIMEOUT_S:.0f} s:\n{server.log_tail()}"
-                    )
-                time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGINT first (uvicorn shuts down cleanly), then SIGKILL to whatever is left of the group."""
-    with suppress(ProcessLookupError):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            with suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=15)
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-def memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM (peak RSS) of a process, in MB."""
-    out: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) / 1024.0
-    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -362,13 +280,6 @@ def server_latencies(log: Path, offset: int) -> list[float]:
 
 
 # Output ---------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine()
 
 
 def print_block(block: Block, seconds: float) -> None:

@@ -75,9 +75,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))  # make_sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ingest (the benchmark)
 
 import numpy as np
+from harness import ROOT, cpu_model, memory_mb
 from make_samples import AUDIO_RATE, speak
 
-ROOT = Path(__file__).resolve().parent.parent
 FPS = 5
 SIZE = (320, 180)
 SHOT_S = (20.0, 40.0)
@@ -286,17 +286,6 @@ def heimdex_command(library: Path, video: Path) -> list[str]:
             str(video), "--json"]  # fmt: skip
 
 
-def memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of a live process in MB; empty once it has exited."""
-    out: dict[str, float] = {}
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) / 1024.0
-    return out
-
-
 def video_state(catalog: Path) -> str | None:
     """The state of the (only) video in a library being written, or None before there is one."""
     if not catalog.exists():
@@ -379,13 +368,6 @@ def measure_library(run: Run) -> None:
 
 
 # Output ---------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine()
 
 
 def print_runs(runs: list[Run]) -> None:

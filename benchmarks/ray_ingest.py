@@ -15,75 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, child_command, machine_note
+
 SAMPLES = ROOT / "data" / "samples"
-
-CHILD = r"""
-import json, os, resource, sys, time
-from pathlib import Path
-from heimdex_lab import Library
-
-def descendants(root):
-    children = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(pid))
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-def memory(pid):
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return None
-    kb = {l.split(":")[0]: int(l.split()[1]) for l in status.splitlines()
-          if l.startswith(("VmHWM", "VmRSS"))}
-    return cmd, kb.get("VmHWM", 0) / 1024, kb.get("VmRSS", 0) / 1024
-
-executor, cpus, library, *videos = sys.argv[1:]
-lib = Library.open(library)
-init_s = 0.0
-if executor == "ray":
-    from heimdex_lab.ingest.executors import init_ray
-    t = time.perf_counter()
-    init_ray(num_cpus=int(cpus))
-    init_s = time.perf_counter() - t
-start = time.perf_counter()
-results = lib.ingest([Path(v) for v in videos], executor=executor, progress=False)
-wall = time.perf_counter() - start
-workers, system = [], 0.0
-for pid in descendants(os.getpid()):
-    m = memory(pid)
-    if m is None:
-        continue
-    if m[0].startswith("ray::") and "Agent" not in m[0].split()[0]:  # not Ray's agents
-        workers.append(m[1])
-    else:
-        system += m[2]
-print(json.dumps({
-    "init_s": init_s, "wall_s": wall,
-    "states": [r.state for r in results],
-    "video_s": sum(r.duration_s or 0 for r in results if r.state == "ready"),
-    "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "worker_peak_mb": sorted(workers, reverse=True), "ray_system_rss_mb": system,
-}))
-"""
 
 
 def make_copies(count: int, folder: Path) -> list[Path]:
@@ -116,7 +55,7 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=8)
     parser.add_argument("--configs", default="local,ray1,ray2")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}")
+    print(machine_note())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         videos = make_copies(args.videos, work)
@@ -125,8 +64,8 @@ def main() -> None:
             before = load()
             started = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, executor, cpus, str(work / f"library-{config}"),
-                 *map(str, videos)],
+                child_command("ray_ingest_run.py", executor, cpus, str(work / f"library-{config}"),
+                              *map(str, videos)),
                 check=True, capture_output=True, text=True,
             )  # fmt: skip
             process_s = time.perf_counter() - started

@@ -67,10 +67,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import numpy as np
+from harness import ROOT, child_command, heimdex_command, load_note
 
 from heimdex_lab.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 OWNER = "local"
 # The configured text model (HEIMDEX_TEXT_MODEL=all-mpnet-base-v2 for the larger one); scene
 # words always come from MiniLM's vocabulary, so both models search the same library.
@@ -200,13 +200,6 @@ def stopwatch(out: dict[str, float], key: str) -> Iterator[None]:
         yield
     finally:
         out[key] = out.get(key, 0.0) + time.perf_counter() - start
-
-
-def load_note() -> str:
-    """The 1-minute load average: figures taken while other processes run are not comparable."""
-    load = os.getloadavg()[0]
-    busy = " (other processes are busy: latencies will be inflated)" if load > 0.8 else ""
-    return f"load average {load:.2f}{busy}"
 
 
 # Building a library -----------------------------------------------------------------------------
@@ -499,44 +492,6 @@ def torch_threads() -> int:
     return int(torch.get_num_threads())
 
 
-COLD_PHASES = r"""
-import os, sys, time
-t0 = last = time.perf_counter()
-def mark(label):
-    global last
-    now = time.perf_counter()
-    print(f"    {label:52s} {now - last:6.2f} s", flush=True)
-    last = now
-import heimdex_lab.cli
-mark("import heimdex_lab.cli (typer)")
-from heimdex_lab.library import Library
-mark("import heimdex_lab.library (polars, SQLAlchemy, ingest)")
-lib = Library.open(sys.argv[1])
-mark("Library.open (catalog)")
-import chromadb
-mark("import chromadb")
-lib.vectors
-mark("Chroma PersistentClient")
-import sentence_transformers
-mark("import sentence_transformers (torch, transformers, ...)")
-from heimdex_lab.embed.text import text_embedder
-text_embedder(lib.settings.text_model).embed(["warm up"])
-mark("load the text model + first embed")
-lib.search(sys.argv[2], mode="text")
-mark("first search, text mode (Chroma segment load, SQL)")
-lib.search(sys.argv[2], mode="hybrid")
-mark("first hybrid search (tries the image model: open_clip)")
-lib.search(sys.argv[2], mode="hybrid")
-mark("second hybrid search")
-print(f"    {'total':52s} {time.perf_counter() - t0:6.2f} s")
-"""
-
-
-def heimdex_command() -> list[str]:
-    exe = Path(sys.executable).parent / "heimdex"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "heimdex_lab.cli"]
-
-
 def best_wall(cmd: list[str], runs: int = 3) -> tuple[float, int]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     best, code = float("inf"), 0
@@ -809,7 +764,7 @@ def main() -> None:
             )
             print(f"  where the first search's time goes (one new process; {load_note()}):")
             proc = subprocess.run(
-                [sys.executable, "-c", COLD_PHASES, str(cold_library), FIRST_QUERY],
+                child_command("cold_phases.py", str(cold_library), FIRST_QUERY),
                 env={**os.environ, "HF_HUB_OFFLINE": "1"},
                 capture_output=True,
                 text=True,
