@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -66,13 +66,23 @@ class DlibFaces:
             import dlib
         except ImportError as exc:
             raise ModelUnavailable("dlib is not installed: pip install dlib-bin") from exc
-        models = _models_dir()
+        self._models = _models_dir()
         self._detector = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
-        self._encoder = dlib.face_recognition_model_v1(
-            str(models / "dlib_face_recognition_resnet_model_v1.dat")
-        )
         self._dlib = dlib
+        self._encoder_lock = threading.Lock()
+        self._encoder: tuple[object, object] | None = None
+
+    def _landmarks_and_encoder(self) -> tuple[Any, Any]:
+        """Loaded on the first face (~0.5 s, 30 MB): most keyframes of most videos have none."""
+        with self._encoder_lock:
+            if self._encoder is None:
+                models, dlib = self._models, self._dlib
+                shape = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
+                encoder = dlib.face_recognition_model_v1(
+                    str(models / "dlib_face_recognition_resnet_model_v1.dat")
+                )
+                self._encoder = (shape, encoder)
+            return self._encoder
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
         rects, scores, _ = self._detector.run(np.ascontiguousarray(image), 1, 0.0)
@@ -86,14 +96,17 @@ class DlibFaces:
         return boxes
 
     def embed(self, image: np.ndarray, boxes: Sequence[FaceBox]) -> np.ndarray:
-        image = np.ascontiguousarray(image)
         out = np.zeros((len(boxes), self.dim), dtype=np.float32)
+        if not boxes:
+            return out
+        image = np.ascontiguousarray(image)
+        landmarks, encoder = self._landmarks_and_encoder()
         for i, box in enumerate(boxes):
             rect = self._dlib.rectangle(
                 box.left, box.top, box.left + box.width, box.top + box.height
             )
-            shape = self._shape(image, rect)
-            out[i] = np.asarray(self._encoder.compute_face_descriptor(image, shape, 1))
+            shape = landmarks(image, rect)
+            out[i] = np.asarray(encoder.compute_face_descriptor(image, shape, 1))
         return out
 
     def distances(self, vectors: np.ndarray, references: np.ndarray) -> np.ndarray:

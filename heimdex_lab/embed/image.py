@@ -8,7 +8,9 @@ kept so `heimdex reindex --stage image` can fill the vectors in later.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,6 +128,26 @@ def _require_cached(name: str, tag: str) -> None:
     )
 
 
+def _no_weights_anywhere(name: str) -> bool:
+    """True when ``name`` is a built-in open_clip architecture and no open_clip weights at all
+    are in the local caches: then the model is unavailable, known without importing open_clip
+    and torch (~3 s of an ingest or search whose library has no image weights)."""
+    spec = importlib.util.find_spec("open_clip")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    package = Path(next(iter(spec.submodule_search_locations)))
+    if not (package / "model_configs" / f"{name}.json").is_file():
+        return False  # a name open_clip must judge itself
+    hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "huggingface"),
+        "hub",
+    )
+    hub_files = Path(hub).expanduser().glob("models--*/snapshots/*/open_clip_*")
+    url_files = (Path("~/.cache/clip").expanduser()).glob("*")
+    return next(hub_files, None) is None and next(url_files, None) is None
+
+
 @functools.cache
 def _load(
     name: str, pretrained: str, checkpoint: Path | None, config: Path | None
@@ -151,6 +173,13 @@ def image_embedder(settings: Settings) -> ImageEmbedder:
         if key in _unavailable:
             raise _unavailable[key]
         try:
+            if key[2] is None and key[3] is None and _no_weights_anywhere(settings.image_model):
+                raise ModelUnavailable(
+                    f"image model {settings.image_model} weights {settings.image_pretrained!r} "
+                    f"are not in the local model cache; run `heimdex models fetch "
+                    f"{settings.image_model}` where a model hub is reachable, or set "
+                    "HEIMDEX_IMAGE_CHECKPOINT to a local checkpoint file"
+                )
             return _load(*key)
         except ModelUnavailable as exc:
             _unavailable[key] = exc
