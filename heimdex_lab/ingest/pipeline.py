@@ -237,7 +237,7 @@ class Pipeline:
         )
         if first == VideoState.READY:
             return self._result(row, label, duplicate=duplicate)
-        self._warm_up()
+        self._warm_up(speech=first == VideoState.TRANSCRIBING and bool(row.has_audio))
         if first == VideoState.TRANSCRIBING:
             self._detect_ahead(row)
         for stage in STAGES[STAGES.index(first) :]:
@@ -494,12 +494,13 @@ class Pipeline:
         )
         return True
 
-    def _warm_up(self) -> None:
-        """Load the embedding models in the background while the first stages run.
+    def _warm_up(self, speech: bool = False) -> None:
+        """Load the models of the stages ahead in the background while the first stages run.
 
-        Importing sentence-transformers and torch takes seconds; transcription runs in native
-        code meanwhile. The loaders are locked, so the embedding stage waits for this load
-        instead of starting a second one; a load error surfaces there, not here.
+        The speech model (``speech``: there is audio to transcribe) loads while the first audio
+        window is decoded, the text model (an onnxruntime session) while transcription runs in
+        native code. The loaders are locked, so a stage waits for this load instead of starting
+        a second one; a load error surfaces there, not here.
         """
         if self._warmed:
             return
@@ -507,7 +508,12 @@ class Pipeline:
 
         def load() -> None:
             from heimdex_lab.embed.text import text_embedder
+            from heimdex_lab.ingest.transcript import whisper_model
 
+            if speech:  # in stage order: speech is needed first
+                s = self.settings
+                with contextlib.suppress(Exception):
+                    whisper_model(s.whisper_model, s.whisper_compute_type, s.cpu_threads)
             with contextlib.suppress(Exception):
                 text_embedder(self.settings.text_model, self.settings.embed_batch_size)
                 self.image_model()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +48,18 @@ class _Choice:
     language_probability: float | None
 
 
-@functools.cache
+_load_lock = threading.Lock()
+
+
 def whisper_model(name: str, compute_type: str, cpu_threads: int) -> object:
-    """The process-wide faster-whisper model (loaded on first use)."""
+    """The process-wide faster-whisper model (loaded on first use, by one thread: an ingest's
+    warm-up thread loads it while the first audio window is decoded)."""
+    with _load_lock:
+        return _whisper_model(name, compute_type, cpu_threads)
+
+
+@functools.cache
+def _whisper_model(name: str, compute_type: str, cpu_threads: int) -> object:
     from faster_whisper import WhisperModel
 
     target, where = locate("speech", name)
