@@ -508,12 +508,12 @@ class Pipeline:
 
         def load() -> None:
             from heimdex_lab.embed.text import text_embedder
-            from heimdex_lab.ingest.transcript import whisper_model
+            from heimdex_lab.ingest.transcript import first_model, whisper_model
 
             if speech:  # in stage order: speech is needed first
                 s = self.settings
                 with contextlib.suppress(Exception):
-                    whisper_model(s.whisper_model, s.whisper_compute_type, s.cpu_threads)
+                    whisper_model(first_model(s), s.whisper_compute_type, s.cpu_threads)
             with contextlib.suppress(Exception):
                 text_embedder(self.settings.text_model, self.settings.embed_batch_size)
                 self.image_model()

@@ -103,6 +103,13 @@ def transcribe_file(
     return Transcript(segments, choice.language, choice.language_probability, choice.model)
 
 
+def first_model(settings: Settings) -> str:
+    """The speech model a file needs first: the named one, or under "auto" the multilingual
+    model that detects the language (an ingest's warm-up loads it ahead)."""
+    name = settings.whisper_model
+    return MULTILINGUAL_MODEL if name == AUTO else name
+
+
 def _named_model(settings: Settings) -> str:
     return ENGLISH_MODEL if settings.whisper_model == AUTO else settings.whisper_model
 
@@ -116,11 +123,8 @@ def choose_model(audio: np.ndarray, settings: Settings) -> _Choice | None:
     speech = _speech(audio)
     if speech is None:
         return None
-    detector = whisper_model(
-        MULTILINGUAL_MODEL if name == AUTO else name,
-        settings.whisper_compute_type,
-        settings.cpu_threads,
-    )
+    detector = whisper_model(first_model(settings), settings.whisper_compute_type,
+                             settings.cpu_threads)  # fmt: skip
     from faster_whisper import WhisperModel
 
     assert isinstance(detector, WhisperModel)
