@@ -143,13 +143,15 @@ def test_videos_frame_reports_state_progress_and_scene_counts(
         "progress",
         "duration_s",
         "scenes",
+        "language",
+        "language_probability",
         "error",
     ]
     # Other tests may add rows to the shared library later; the first three are the samples.
-    assert frame.head(3).select("filename", "state", "progress", "scenes").rows() == [
-        ("space_talk.mp4", "ready", 1.0, 3),
-        ("kitchen_cat.mkv", "ready", 1.0, 3),
-        ("silent_coins.webm", "ready", 1.0, 3),
+    assert frame.head(3).select("filename", "state", "progress", "scenes", "language").rows() == [
+        ("space_talk.mp4", "ready", 1.0, 3, "en"),
+        ("kitchen_cat.mkv", "ready", 1.0, 3, "en"),
+        ("silent_coins.webm", "ready", 1.0, 3, None),  # no audio: no language
     ]
 
 
