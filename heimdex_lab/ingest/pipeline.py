@@ -426,7 +426,8 @@ class Pipeline:
     # Embedding (also used by reindex) -------------------------------------------------------
 
     def embed_text(self, video_id: str, scenes: list[Scene]) -> int:
-        """One vector per sentence of scene text; returns how many were stored."""
+        """One vector per sentence of scene text, embedded with its `text_window` neighbours on
+        each side; returns how many were stored."""
         radius = self.settings.text_window
         return self._embed_pieces(
             SCENE_TEXT, video_id, scenes,
