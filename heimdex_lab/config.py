@@ -79,6 +79,11 @@ class Settings(BaseSettings):
 
     # Embeddings.
     text_model: str = "all-MiniLM-L6-v2"
+    # Each scene sentence is embedded with this many neighbouring sentences (of the same scene)
+    # on each side; 0 = the sentence alone (README, "Retrieval quality").
+    text_window: int = Field(
+        default=1, ge=0, description="neighbouring sentences embedded with each scene sentence"
+    )
     models_dir: Path | None = Field(
         default=None, description="where split packaged models are unpacked; default: user cache"
     )

@@ -15,10 +15,13 @@
 # ---
 
 # %% [markdown]
-# # 20 · Retrieval evaluation: text model × fusion × weights × exact-words-first
+# # 20 · Retrieval evaluation: text model × granularity × fusion × weights × exact-words-first
 # Recall@1/5/10, MRR and nDCG@10 of each signal alone and fused on a QUERIES.jsonl file, for
 # every combination of the settings below; each setting is a nested MLflow run, the best one
-# (by the hybrid `select_by` metric) is logged on the parent run.
+# (by the hybrid `select_by` metric) is logged on the parent run. With `granularities` set, the
+# ranking grid (`heimdex_lab.eval.sweep.rank_grid`) scores every setting in memory from vectors
+# embedded once per model and scene-text unit (visual queries are left out); without, each
+# setting runs through `Library.evaluate`.
 
 # %% tags=["parameters"]
 library: str = ""  # library directory; empty: $HEIMDEX_LIBRARY, else data/library
@@ -30,6 +33,10 @@ sweep: list = [0.0, 0.05, 0.1, 0.2, 0.5]  # BM25 weights to try with the base we
 text_models: list = []  # text models to compare (vectors embedded if missing); []: configured
 fusions: list = []  # fusions to compare; []: [fusion]
 exact_first: list = [True]  # exact-words-first on and/or off
+granularities: list = []  # ranking grid: sentence, window, scene, scene+sentence; []: no grid
+weight_sets: list = []  # ranking grid: whole weight dicts to try; []: weights × sweep
+short_keyword_weights: list = [None]  # ranking grid: keyword weight of 1-2 word queries
+rerank: list = []  # ranking grid: "first>second": second re-scores first's 50 best scenes
 select_by: str = "recall@1"  # hybrid metric that picks the best setting
 select_kind: str = "all"  # over which query kind ("all", "spoken", "keyword", ...)
 mlflow_run_id: str = ""  # set by `make batch`; empty: a new run
@@ -41,7 +48,7 @@ import mlflow
 import polars as pl
 
 from heimdex_lab import Library, tracking
-from heimdex_lab.eval.sweep import run_sweep
+from heimdex_lab.eval.sweep import rank_grid, run_sweep
 
 root = tracking.find_root()
 library_path = tracking.resolve(library or os.environ.get("HEIMDEX_LIBRARY", "data/library"), root)
@@ -49,17 +56,26 @@ lib = Library.open(library_path, **models)
 queries_path = tracking.resolve(queries, root)
 
 # %%
-result = run_sweep(
-    lambda **overrides: Library.open(library_path, **{**models, **overrides}),
-    queries_path,
-    text_models=text_models or [lib.settings.text_model],
-    fusions=fusions or [fusion],
-    weights=[{**weights, "keyword": bm25} for bm25 in sweep],
-    exact_first=exact_first,
-)
+settings = weight_sets or [{**weights, "keyword": bm25} for bm25 in sweep]
+embed_seconds: dict = {}
+if granularities:
+    result, embed_seconds = rank_grid(
+        lib, queries_path, text_models or [lib.settings.text_model], granularities,
+        fusions or [fusion], settings, short_keyword_weights, exact_first, rerank,
+    )
+else:
+    result = run_sweep(
+        lambda **overrides: Library.open(library_path, **{**models, **overrides}),
+        queries_path,
+        text_models=text_models or [lib.settings.text_model],
+        fusions=fusions or [fusion],
+        weights=settings,
+        exact_first=exact_first,
+    )
 table = result.table()
 table.filter(pl.col("signal") == "hybrid").select(
-    "text_model", "fusion", "keyword_weight", "exact_first", "kind", "recall@1", "recall@5", "mrr"
+    "text_model", "granularity", "fusion", "keyword_weight", "short_keyword_weight",
+    "exact_first", "rerank", "kind", "recall@1", "recall@5", "mrr",
 )
 
 # %%
@@ -73,8 +89,11 @@ with tracking.run("20_eval_retrieval", run_id=mlflow_run_id):
         {"models": lib.settings.models_used(), "fusion": fusion, "weights": weights,
          "sweep": sweep, "queries": queries, "text_models": text_models, "fusions": fusions,
          "exact_first": exact_first, "best_keyword_weight": best.weights["keyword"],
-         "best_setting": best.name}
+         "best_setting": best.name, "granularities": granularities, "rerank": rerank,
+         "short_keyword_weights": short_keyword_weights}
     )
+    for unit, seconds in embed_seconds.items():  # what embedding the library's units cost
+        mlflow.log_metric(f"embed_s.{unit.replace(' ', '.').replace('+', '_')}", seconds)
     for point, report, seconds in result.points:
         with mlflow.start_run(run_name=point.name, nested=True):
             tracking.log_params(point.params)

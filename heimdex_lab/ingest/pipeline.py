@@ -90,10 +90,6 @@ def _recorded(source: Path, remove: bool) -> None:
         source.unlink(missing_ok=True)
 
 
-def _sentences(scene: Scene) -> list[str]:
-    return scene_text.sentences(scene.text)
-
-
 def _screen_lines(scene: Scene) -> list[str]:
     return [line for line in scene.screen_text.split("\n") if line]
 
@@ -430,8 +426,13 @@ class Pipeline:
     # Embedding (also used by reindex) -------------------------------------------------------
 
     def embed_text(self, video_id: str, scenes: list[Scene]) -> int:
-        """One vector per sentence of scene text; returns how many were stored."""
-        return self._embed_pieces(SCENE_TEXT, video_id, scenes, _sentences, "sentence")
+        """One vector per sentence of scene text, embedded with its `text_window` neighbours on
+        each side; returns how many were stored."""
+        radius = self.settings.text_window
+        return self._embed_pieces(
+            SCENE_TEXT, video_id, scenes,
+            lambda s: scene_text.sentence_windows(s.text, radius), "sentence",
+        )  # fmt: skip
 
     def embed_screen_text(self, video_id: str, scenes: list[Scene]) -> int:
         """One vector per distinct on-screen line of each scene (the text model's), so screen

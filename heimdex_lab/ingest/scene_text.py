@@ -38,3 +38,15 @@ def sentences(text: str, max_words: int = 40) -> list[str]:
     if current:
         out.append(" ".join(current))
     return out
+
+
+def sentence_windows(text: str, radius: int = 1) -> list[str]:
+    """Each sentence of ``text`` with up to ``radius`` neighbouring sentences of the same scene
+    on each side: the units that get a text vector each (one per sentence, so ``{scene_id}:{k}``
+    still counts sentences). A sentence alone misses what its neighbours say about the same
+    moment; measured on the lectures set, ±1 sentence lifted spoken R@1 by 3 (MiniLM) to 13
+    (MPNet) points over single sentences (README, "Retrieval quality")."""
+    parts = sentences(text)
+    if radius <= 0:
+        return parts
+    return [" ".join(parts[max(0, i - radius) : i + radius + 1]) for i in range(len(parts))]

@@ -112,14 +112,8 @@ class SearchEngine:
     def _signal(
         self, signal: str, query: str, videos: Sequence[str], strict: bool
     ) -> dict[str, float] | None:
-        if signal == "keyword":  # the words, said or shown: a scene scores its better field
-            terms, n = query_terms(query), self.settings.search_candidates
-            said = self.catalog.keyword_scores(self.owner, terms, videos, n)
-            shown = self.catalog.keyword_scores(self.owner, terms, videos, n, field="screen")
-            both = {sid: max(v, said.get(sid, v)) for sid, v in shown.items()}
-            merged = {**said, **both}
-            best = sorted(merged, key=lambda sid: -merged[sid])[:n]
-            return {sid: merged[sid] for sid in best}
+        if signal == "keyword":
+            return self.keyword_scores(query, videos)
         if signal in ("text", "screen"):
             from heimdex_lab.embed.text import text_embedder
 
@@ -143,6 +137,16 @@ class SearchEngine:
             return None
         vector = clip.embed_text([query])[0]
         return self._knn(SCENE_IMAGE, clip.collection_model, clip.dim, vector, videos)
+
+    def keyword_scores(self, query: str, videos: Sequence[str] = ()) -> dict[str, float]:
+        """The keyword signal: the words, said or shown; a scene scores its better field."""
+        terms, n = query_terms(query), self.settings.search_candidates
+        said = self.catalog.keyword_scores(self.owner, terms, videos, n)
+        shown = self.catalog.keyword_scores(self.owner, terms, videos, n, field="screen")
+        both = {sid: max(v, said.get(sid, v)) for sid, v in shown.items()}
+        merged = {**said, **both}
+        best = sorted(merged, key=lambda sid: -merged[sid])[:n]
+        return {sid: merged[sid] for sid in best}
 
     def _exact_first(
         self, query: str, fused: dict[str, float], keyword: Mapping[str, float]

@@ -8,7 +8,7 @@ import pytest
 
 from heimdex_lab.config import Settings
 from heimdex_lab.ingest.keyframes import keyframe_times
-from heimdex_lab.ingest.scene_text import join_words, sentences, words_in
+from heimdex_lab.ingest.scene_text import join_words, sentence_windows, sentences, words_in
 from heimdex_lab.ingest.scenes import spans_from_cuts, split_long
 from heimdex_lab.types import SceneSpan, Word
 
@@ -61,3 +61,14 @@ def test_sentences_split_at_end_punctuation_and_cap_long_runs() -> None:
         " ".join(["w"] * 10)
     ]
     assert sentences("   ") == []
+
+
+def test_each_sentence_is_embedded_with_its_neighbours_of_the_same_scene() -> None:
+    text = "One. Two. Three. Four."
+    assert sentence_windows(text, 1) == ["One. Two.", "One. Two. Three.", "Two. Three. Four.",
+                                         "Three. Four."]  # fmt: skip
+    assert sentence_windows(text, 0) == sentences(text)
+    assert sentence_windows("Alone.", 2) == ["Alone."]
+    assert sentence_windows("", 1) == []
+    # one unit per sentence: vector ids {scene_id}:{k} still count sentences
+    assert len(sentence_windows(text, 3)) == len(sentences(text))

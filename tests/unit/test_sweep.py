@@ -42,3 +42,15 @@ def test_table_has_a_row_per_setting_kind_and_signal_that_ran() -> None:
     row = table.row(0, named=True)
     assert row["setting"] == "small convex text=1,keyword=0.1 exact"
     assert row["keyword_weight"] == 0.1 and row["eval_s"] == 1.5 and row["recall@1"] == 0.8
+
+
+def test_scene_units_of_each_granularity() -> None:
+    from heimdex_lab.eval.sweep import scene_units
+
+    text = "One. Two. Three."
+    assert scene_units(text, "sentence") == ["One.", "Two.", "Three."]
+    assert scene_units(text, "window") == ["One. Two.", "One. Two. Three.", "Two. Three."]
+    assert scene_units(text, "scene") == [text]
+    assert scene_units("  ", "scene") == []
+    with pytest.raises(ValueError, match="granularity"):
+        scene_units(text, "paragraph")
