@@ -382,7 +382,7 @@ app.add_typer(users_app, name="users")
 @users_app.command("add")
 def users_add(name: str) -> None:
     """Create NAME (or set a new password); the password comes from a prompt or stdin."""
-    from heimdex_lab.app.accounts import add_user
+    from heimdex_lab.ui.accounts import add_user
 
     if sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -402,7 +402,7 @@ def users_token(
 ) -> None:
     """Print a new API bearer token for NAME (stored hashed: copy it now)."""
     from heimdex_lab.api.auth import new_token
-    from heimdex_lab.app.accounts import user_name
+    from heimdex_lab.ui.accounts import user_name
 
     with _library() as lib:
         name = user_name(name)

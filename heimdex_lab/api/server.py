@@ -18,16 +18,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from heimdex_lab.api import auth, supabase_auth
 from heimdex_lab.api.observe import AccessLog, Metrics
-from heimdex_lab.app.worker import IngestWorker, worker_for
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError, ModelUnavailable, NotFound, UsageError
+from heimdex_lab.ingest.worker import IngestWorker, worker_for
 from heimdex_lab.library import Library
 from heimdex_lab.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
-APP = Path(__file__).resolve().parents[2] / "apps" / "heimdex_app.py"
-TEMPLATES = Path(__file__).resolve().parents[1] / "app" / "templates"
+APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
+TEMPLATES = Path(__file__).resolve().parents[1] / "ui" / "templates"
 MEDIA_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
                ".webm": "video/webm", ".avi": "video/x-msvideo"}  # fmt: skip
 
@@ -317,7 +317,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _install_pages(app: FastAPI, ctx: ServerContext) -> None:
-    from heimdex_lab.app.accounts import check_password
+    from heimdex_lab.ui.accounts import check_password
 
     @app.get("/login", include_in_schema=False)
     def login_page(next: str = "/") -> HTMLResponse:
@@ -428,7 +428,7 @@ def create_app(settings: Settings, no_auth: bool, panel_app: bool = True,
     from fastapi_offline import FastAPIOffline
 
     from heimdex_lab.api.routes import api_router
-    from heimdex_lab.app.accounts import cookie_secret
+    from heimdex_lab.ui.accounts import cookie_secret
 
     settings.library.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(settings.catalog_url)

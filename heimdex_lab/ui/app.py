@@ -21,10 +21,10 @@ import panel as pn
 import param
 
 from heimdex_lab import Library, Settings
-from heimdex_lab.app.cards import ResultCard
-from heimdex_lab.app.worker import worker_for
 from heimdex_lab.errors import HeimdexError
+from heimdex_lab.ingest.worker import worker_for
 from heimdex_lab.types import ScreenMark, SearchPage
+from heimdex_lab.ui.cards import ResultCard
 
 pn.extension("tabulator", "filedropper", inline=True, notifications=True)
 
@@ -83,7 +83,7 @@ class LibraryState(param.Parameterized):
 
 class SearchState(param.Parameterized):
     query = param.String(default="")
-    mode = param.Selector(
+    mode: param.Selector[str] = param.Selector(
         default="hybrid", objects=["hybrid", "text", "keyword", "visual", "screen"]
     )
     people = param.List(default=[])
@@ -145,7 +145,7 @@ def file_dropper(state: LibraryState) -> pn.viewable.Viewable:
 
 def stream_uploader(state: LibraryState) -> pn.viewable.Viewable:
     """Under `heimdex serve`: the browser streams each file to the HTTP API (no server memory)."""
-    from heimdex_lab.app.uploader import StreamUploader
+    from heimdex_lab.ui.uploader import StreamUploader
 
     def refused(msg: dict[str, Any]) -> None:
         error = str(msg.get("error") or "refused")
@@ -361,7 +361,8 @@ def people_view(state: LibraryState) -> pn.viewable.Viewable:
     message = pn.pane.HTML("")
 
     def on_add(_: Any) -> None:
-        if not name.value.strip() or not photos.value:
+        who = (name.value or "").strip()
+        if not who or not photos.value:
             message.object = "Give a name and at least one photo with exactly one face."
             return
         datas = photos.value if isinstance(photos.value, list) else [photos.value]
@@ -373,7 +374,7 @@ def people_view(state: LibraryState) -> pn.viewable.Viewable:
                 path.write_bytes(data)
                 paths.append(path)
             try:
-                result = state.lib.add_person(name.value, paths)
+                result = state.lib.add_person(name.value or "", paths)
                 message.object = (
                     f"<b>{html.escape(result.name)}</b>: {result.photos} photo(s), found in "
                     f"{result.faces_found} face(s)."
@@ -442,7 +443,7 @@ def pn_frame(rows: list[dict[str, Any]]) -> Any:
     return pd.DataFrame(rows)
 
 
-def app() -> pn.viewable.Viewable:
+def app() -> pn.template.BootstrapTemplate:
     settings = Settings()
     settings = settings.model_copy(update={"user": current_user(settings)})
     state = LibraryState(settings)
@@ -463,7 +464,10 @@ def app() -> pn.viewable.Viewable:
 
     # Started once the page has loaded: a callback added while the session is still being
     # built was sometimes never scheduled under FastAPI, and the Upload tab stood still.
-    pn.state.onload(lambda: pn.state.add_periodic_callback(tick, period=REFRESH_MS))
+    def start() -> None:
+        pn.state.add_periodic_callback(tick, period=REFRESH_MS)  # type: ignore[arg-type]
+
+    pn.state.onload(start)
     signed_in = os.environ.get("HEIMDEX_APP_NO_AUTH", "1") != "1"
     logout = ' · <a href="/logout" style="color:#fff">sign out</a>' if signed_in else ""
     header = pn.pane.HTML(

@@ -1,4 +1,4 @@
-"""`panel serve apps/heimdex_app.py --plugins heimdex_lab.app.plugin`: the player's media route.
+"""`panel serve apps/heimdex_app.py --plugins heimdex_lab.ui.plugin`: the player's media route.
 
 ``heimdex serve`` runs the FastAPI server (``heimdex_lab.api.server``), which has its own
 ``/media``; plain ``panel serve`` is Tornado, and reads the extra routes from ``ROUTES`` here.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from heimdex_lab.app.media import MediaHandler
 from heimdex_lab.config import Settings
+from heimdex_lab.ui.media import MediaHandler
 
 
 def session_user(settings: Settings, no_auth: bool) -> Any:

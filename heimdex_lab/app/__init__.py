@@ -1,1 +1,0 @@
-"""The web app's core: background ingest of uploads, media serving, app state (views: apps/)."""

@@ -1,0 +1,1 @@
+"""The web app: Panel views and state (app.py), its widgets, media route and accounts."""
