@@ -26,7 +26,6 @@ from heimdex_lab.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
-APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 TEMPLATES = Path(__file__).resolve().parents[1] / "ui" / "templates"
 MEDIA_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
                ".webm": "video/webm", ".avi": "video/x-msvideo"}  # fmt: skip
@@ -470,23 +469,20 @@ def _mount_panel(app: FastAPI, ctx: ServerContext, origins: list[str]) -> None:
     import panel as pn
     from panel.io.fastapi import add_applications
 
-    if not APP.is_file():
-        raise FileNotFoundError(f"app file {APP} is missing")
+    from heimdex_lab.ui.app import page
+
+    def session() -> Any:  # a plain function: Panel calls it for each new page session
+        return page(ctx.settings, no_auth=ctx.no_auth, api=True)
+
     # The app reads pn.state.user from our cookie, checked with this secret.
     pn.config.cookie_secret = ctx.secret  # type: ignore[misc]
-    add_applications({"/": str(APP)}, app=app, title="Heimdex Lab", websocket_origin=origins)
+    add_applications({"/": session}, app=app, title="Heimdex Lab", websocket_origin=origins)
 
 
 def serve(settings: Settings, port: int, address: str, no_auth: bool) -> None:
     """Serve everything at ``http://address:port/`` until interrupted."""
-    import os
-
     import uvicorn
 
-    os.environ["HEIMDEX_LIBRARY"] = str(settings.library.resolve())
-    os.environ["HEIMDEX_USER"] = settings.user
-    os.environ["HEIMDEX_APP_NO_AUTH"] = "1" if no_auth else "0"
-    os.environ["HEIMDEX_APP_API"] = "1"  # the app uploads through /api/v1/videos
     origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     app = create_app(settings, no_auth, origins=origins)
     import torch  # CLIP's text encoder runs on it; set before any model runs

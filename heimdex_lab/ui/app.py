@@ -1,18 +1,21 @@
 """Heimdex Lab web app: Upload, Library, Search (with a player), People.
 
-Served by `heimdex serve` (which also serves /media/<video_id>), or by `panel serve`.
-State lives in param.Parameterized classes; the views below are thin functions of that state and
-every action calls `heimdex_lab`. Ingestion runs on a background worker, never in a callback.
-File, person and user names, transcripts and error messages come from users: every HTML string
-built here passes them through `html.escape`, and tables and result cards show them as text.
+``page(settings, no_auth=…, api=…)`` builds one session's page. `heimdex serve` mounts it at
+``/`` beside the HTTP API (``api=True``: uploads stream to ``/api/v1/videos``); plain
+`panel serve apps/heimdex_app.py` calls it without the API (docs/architecture.md, "Where each
+user enters"). State lives in param.Parameterized classes; the views below are thin functions
+of that state and every action calls `heimdex_lab`. Ingestion runs on a background worker,
+never in a callback. File, person and user names, transcripts and error messages come from
+users: every HTML string built here passes them through `html.escape`, and tables and result
+cards show them as text.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,20 +23,27 @@ from urllib.parse import quote
 import panel as pn
 import param
 
-from heimdex_lab import Library, Settings
+from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ingest.worker import worker_for
+from heimdex_lab.library import Library
 from heimdex_lab.types import ScreenMark, SearchPage
 from heimdex_lab.ui.cards import ResultCard
-
-pn.extension("tabulator", "filedropper", inline=True, notifications=True)
 
 ACCEPTED = [".mp4", ".mov", ".avi", ".mkv", ".webm", "video/*"]
 REFRESH_MS = 1000
 
 
-def current_user(settings: Settings) -> str:
-    if os.environ.get("HEIMDEX_APP_NO_AUTH", "1") == "1":
+@dataclass(frozen=True)
+class Serving:
+    """How the page is served, decided once by whoever serves it (never read from the env)."""
+
+    no_auth: bool  # one analyst acting as ``settings.user``; else the signed-in user
+    api: bool  # the HTTP API is beside the app (`heimdex serve`): uploads and keyframes use it
+
+
+def current_user(settings: Settings, serving: Serving) -> str:
+    if serving.no_auth:
         return settings.user
     if not pn.state.user:  # the auth provider admits no one without a user; never guess one
         raise PermissionError("not signed in")
@@ -48,8 +58,9 @@ class LibraryState(param.Parameterized):
         default=0, doc="bumped when what search can find changed: ready videos or people"
     )
 
-    def __init__(self, settings: Settings, **params: Any) -> None:
+    def __init__(self, settings: Settings, serving: Serving, **params: Any) -> None:
         super().__init__(**params)
+        self.serving = serving
         self.lib = Library(settings)
         self.worker = worker_for(settings)
         self._seen: tuple[Any, ...] = ()
@@ -163,8 +174,7 @@ def stream_uploader(state: LibraryState) -> pn.viewable.Viewable:
 
 def upload_view(state: LibraryState) -> pn.viewable.Viewable:
     limit_mb = state.lib.settings.max_upload_bytes // (1024 * 1024)
-    api = os.environ.get("HEIMDEX_APP_API") == "1"
-    dropper = stream_uploader(state) if api else file_dropper(state)
+    dropper = stream_uploader(state) if state.serving.api else file_dropper(state)
 
     def uploads(_version: int) -> pn.viewable.Viewable:
         rows = [
@@ -302,7 +312,10 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         if isinstance(page, str):  # a hint, or an error that may quote the query or a name
             return pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
         marks = search.lib.screen_marks(page) if search.mode in ("hybrid", "screen") else {}
-        cards = [result_card(hit, search, marks.get(hit.scene_id)) for hit in page.hits]
+        cards = [
+            result_card(hit, search, state.serving.api, marks.get(hit.scene_id))
+            for hit in page.hits
+        ]
         pages = max(1, -(-page.total // page.k))
         prev = pn.widgets.Button(name="◀ Previous", disabled=page.page <= 1)
         nxt = pn.widgets.Button(name="Next ▶", disabled=page.page >= pages)
@@ -328,13 +341,13 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
 
 
 def result_card(
-    hit: Any, search: SearchState, mark: ScreenMark | None = None
+    hit: Any, search: SearchState, api: bool, mark: ScreenMark | None = None
 ) -> pn.viewable.Viewable:
     """A click or Enter/Space anywhere on the card plays the scene from its start. Where the
     query's words are on screen (``mark``), the card shows that keyframe with their boxes."""
     if not hit.keyframe:
         keyframe = ""
-    elif os.environ.get("HEIMDEX_APP_API") == "1":  # the browser fetches it (and caches it)
+    elif api:  # the browser fetches it (and caches it)
         keyframe = f"/api/v1/scenes/{quote(hit.scene_id, safe=':')}/keyframe"
         keyframe += f"?n={mark.keyframe}" if mark else ""
     else:  # plain panel serve: no API, the picture goes inline
@@ -443,10 +456,13 @@ def pn_frame(rows: list[dict[str, Any]]) -> Any:
     return pd.DataFrame(rows)
 
 
-def app() -> pn.template.BootstrapTemplate:
-    settings = Settings()
-    settings = settings.model_copy(update={"user": current_user(settings)})
-    state = LibraryState(settings)
+def page(settings: Settings, *, no_auth: bool, api: bool) -> pn.template.BootstrapTemplate:
+    """One session's page for ``settings.library``, as the signed-in user (or, with
+    ``no_auth``, as ``settings.user``)."""
+    pn.extension("tabulator", "filedropper", inline=True, notifications=True)
+    serving = Serving(no_auth=no_auth, api=api)
+    settings = settings.model_copy(update={"user": current_user(settings, serving)})
+    state = LibraryState(settings, serving)
     search = SearchState(state.lib)
     tabs = pn.Tabs(
         ("Search", search_view(state, search)),
@@ -468,15 +484,11 @@ def app() -> pn.template.BootstrapTemplate:
         pn.state.add_periodic_callback(tick, period=REFRESH_MS)  # type: ignore[arg-type]
 
     pn.state.onload(start)
-    signed_in = os.environ.get("HEIMDEX_APP_NO_AUTH", "1") != "1"
-    logout = ' · <a href="/logout" style="color:#fff">sign out</a>' if signed_in else ""
+    logout = "" if no_auth else ' · <a href="/logout" style="color:#fff">sign out</a>'
     header = pn.pane.HTML(
         f'<span style="color:#fff"><b>{html.escape(settings.user)}</b> · library '
-        f"<code>{html.escape(str(settings.library))}</code>{logout}</span>"
+        f"<code>{html.escape(str(settings.library.resolve()))}</code>{logout}</span>"
     )
     return pn.template.BootstrapTemplate(
         title="Heimdex Lab", main=[tabs], header=[header], theme="default"
     )
-
-
-app().servable(title="Heimdex Lab")

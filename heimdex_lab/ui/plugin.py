@@ -6,18 +6,24 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from heimdex_lab.config import Settings
 from heimdex_lab.ui.media import MediaHandler
 
 
-def session_user(settings: Settings, no_auth: bool) -> Any:
+def panel_auth() -> bool:
+    """`panel serve` was given an auth provider: every session then has a signed-in user."""
+    import panel as pn
+
+    return bool(pn.config.basic_auth or pn.config.oauth_provider)
+
+
+def session_user(settings: Settings) -> Any:
     """How a Tornado handler learns its user: the fixed CLI user, or the signed-in one."""
 
     def user_of(handler: Any) -> str | None:
-        if no_auth:
+        if not panel_auth():
             return settings.user
         cookie = handler.get_secure_cookie("user")
         return cookie.decode() if cookie else None
@@ -27,9 +33,8 @@ def session_user(settings: Settings, no_auth: bool) -> Any:
 
 def _routes() -> list[tuple[str, type, dict[str, Any]]]:
     settings = Settings()
-    no_auth = os.environ.get("HEIMDEX_APP_NO_AUTH", "1") == "1"
     return [(r"/media/([^/]+)", MediaHandler,
-             {"settings": settings, "user_of": session_user(settings, no_auth)})]  # fmt: skip
+             {"settings": settings, "user_of": session_user(settings)})]  # fmt: skip
 
 
 ROUTES = _routes()
