@@ -351,9 +351,16 @@ def serve(
 ) -> None:
     """Serve the web app (upload, library, search, people) and the HTTP API (/api/v1, /docs)."""
     from heimdex_lab.config import Settings
+    from heimdex_lab.errors import MissingExtra
+    from heimdex_lab.extras import needs
 
     if no_auth and address not in ("127.0.0.1", "localhost", "::1"):
         _die("--no-auth serves without sign-in, so only on a loopback address (127.0.0.1)")
+    try:
+        with needs("app", "heimdex serve"):
+            from heimdex_lab.api.server import serve as run_server
+    except MissingExtra as exc:
+        _die(str(exc))
     values: dict[str, Any] = {}
     if _state.library is not None:
         values["library"] = _state.library
@@ -368,8 +375,6 @@ def serve(
         if not catalog.has_users():
             _die("no accounts yet: add one with `heimdex users add NAME`, or run with --no-auth")
         catalog.close()
-    from heimdex_lab.api.server import serve as run_server
-
     typer.echo(f"Heimdex Lab at http://{address}:{port}/  (Ctrl-C stops it)", err=True)
     typer.echo(f"HTTP API at http://{address}:{port}/api/v1, documented at /docs", err=True)
     run_server(settings, port, address, no_auth)

@@ -34,3 +34,14 @@ class NotResumable(UsageError):
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class MissingExtra(UsageError, ImportError):
+    """A feature whose optional dependencies (a pip extra) are not installed (extras.py)."""
+
+    def __init__(self, feature: str, extra: str, module: str | None) -> None:
+        missing = f" ({module} is not installed)" if module else ""
+        super().__init__(
+            f"{feature} needs the {extra} extra: pip install 'heimdex-lab[{extra}]'{missing}"
+        )
+        self.feature, self.extra, self.module = feature, extra, module

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from heimdex_lab.errors import UsageError
+from heimdex_lab.extras import needs
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def tracking_uri(root: Path | None = None) -> str:
 
 def experiment(name: str, root: Path | None = None) -> str:
     """Point MLflow at this project's store and return the experiment id (created if new)."""
-    import mlflow
+    with needs("lab", "MLflow tracking"):
+        import mlflow
 
     mlflow.set_tracking_uri(tracking_uri(root))
     found = mlflow.get_experiment_by_name(name)
@@ -66,7 +68,8 @@ def run(
     name: str, run_id: str | None = None, root: Path | None = None, **tags: str
 ) -> Iterator[Any]:
     """An MLflow run in experiment ``name``; resumes ``run_id`` when a batch runner made it."""
-    import mlflow
+    with needs("lab", "MLflow tracking"):
+        import mlflow
 
     experiment_id = experiment(name, root)
     mlflow.set_experiment(experiment_id=experiment_id)  # nested runs land here too
@@ -76,7 +79,8 @@ def run(
 
 def log_params(params: Mapping[str, Any]) -> None:
     """Parameters, flattened one level (``models.text``) and cut to MLflow's value length."""
-    import mlflow
+    with needs("lab", "MLflow tracking"):
+        import mlflow
 
     flat: dict[str, str] = {}
     for key, value in params.items():
@@ -89,7 +93,8 @@ def log_params(params: Mapping[str, Any]) -> None:
 
 def log_metrics_dict(metrics: Mapping[str, float], prefix: str = "") -> None:
     """Metrics with MLflow-safe names (``recall@1`` becomes ``recall_at_1``)."""
-    import mlflow
+    with needs("lab", "MLflow tracking"):
+        import mlflow
 
     mlflow.log_metrics({f"{prefix}{k.replace('@', '_at_')}": float(v) for k, v in metrics.items()})
 
@@ -107,7 +112,8 @@ def log_report(report: Any) -> None:
 
 def log_frame(frame: Any, name: str) -> None:
     """A Polars DataFrame as a Parquet artifact."""
-    import mlflow
+    with needs("lab", "MLflow tracking"):
+        import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
@@ -123,8 +129,9 @@ def run_notebook(
     The run is created first and its id handed to the notebook (parameter ``mlflow_run_id``),
     which logs into it; the executed notebook is then attached to the same run.
     """
-    import mlflow
-    import papermill
+    with needs("lab", "running notebooks (papermill)"):
+        import mlflow
+        import papermill
 
     root = root or find_root(notebook.parent)
     with run(_experiment_of(notebook), root=root, notebook=notebook.name) as active:
@@ -149,7 +156,8 @@ def _experiment_of(notebook: Path) -> str:
 
 def batch(param_files: list[Path], out_dir: Path) -> list[str]:
     """Run each named parameter set (YAML: ``notebook`` + ``parameters``) with papermill."""
-    import yaml
+    with needs("lab", "notebook parameter sets (YAML)"):
+        import yaml
 
     run_ids = []
     for path in param_files:

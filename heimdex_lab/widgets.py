@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from heimdex_lab.extras import needs
+
 if TYPE_CHECKING:
     from heimdex_lab.library import Library
     from heimdex_lab.types import SearchPage
@@ -41,7 +43,8 @@ def results_html(page: SearchPage) -> str:
 
 def search_box(lib: Library, k: int = 5) -> Any:
     """A query box, mode and video filters, and a results table that updates on Enter."""
-    import ipywidgets as w
+    with needs("lab", "the notebook search box (ipywidgets)"):
+        import ipywidgets as w
 
     videos = lib.videos()
     ready = videos.filter(videos["state"] == "ready")
@@ -86,12 +89,15 @@ def sample_photo(spec: str) -> Path:
 
     kind, _, name = spec.partition(":")
     if kind == "matplotlib" and name:
-        import matplotlib.cbook
+        with needs("lab", "sample photos from matplotlib"):
+            import matplotlib.cbook
 
         return Path(matplotlib.cbook.get_sample_data(name, asfileobj=False))
     if kind == "skimage" and name:
-        import skimage.data
         from PIL import Image
+
+        with needs("lab", "sample photos from scikit-image"):
+            import skimage.data
 
         target = Path(tempfile.gettempdir()) / f"heimdex-skimage-{name}.png"
         Image.fromarray(getattr(skimage.data, name)()).save(target)

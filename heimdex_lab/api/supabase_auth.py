@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError
+from heimdex_lab.extras import needs
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def sign_in(settings: Settings, email: str, password: str) -> SupabaseUser | Non
         raise HeimdexError(
             "Supabase sign-in needs HEIMDEX_SUPABASE_JWT_SECRET to verify the token it returns"
         )
-    from supabase import ClientOptions, create_client
-    from supabase_auth.errors import AuthApiError, AuthError
+    with needs("scale", "Supabase sign-in (HEIMDEX_SUPABASE_URL)"):
+        from supabase import ClientOptions, create_client
+        from supabase_auth.errors import AuthApiError, AuthError
 
     # A client per sign-in, keeping nothing: no session shared between users, and no
     # background refresh timer calling Supabase later.

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from heimdex_lab.config import Settings
-from heimdex_lab.errors import HeimdexError, UsageError
+from heimdex_lab.errors import UsageError
+from heimdex_lab.extras import needs
 from heimdex_lab.types import IngestResult, VideoState
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RAY_REQUIREMENT = "ray==2.60.0"
 # How often the driver reads the workers' progress from the catalog while it waits.
 _POLL_S = 1.0
 # A task whose worker process died (out of memory, a crash in native code, a lost node) runs
@@ -148,12 +148,8 @@ _started_here = False
 
 
 def _ray() -> Any:
-    try:
+    with needs("scale", "heimdex ingest --executor ray"):
         import ray
-    except ImportError as exc:
-        raise HeimdexError(
-            f"the ray executor needs Ray, which is not installed: pip install '{RAY_REQUIREMENT}'"
-        ) from exc
     return ray
 
 

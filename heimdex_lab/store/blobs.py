@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError, NotFound
+from heimdex_lab.extras import needs
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +129,9 @@ class SupabaseBlobs:
     """
 
     def __init__(self, url: str, key: str, bucket: str, cache: Path | None = None) -> None:
-        import httpx
-        from supabase import ClientOptions, create_client
+        with needs("scale", "Supabase Storage (HEIMDEX_SUPABASE_URL)"):
+            import httpx
+            from supabase import ClientOptions, create_client
 
         # Our own httpx client: the one supabase-py would build warns about deprecated
         # arguments, and we need it for signed URLs too. No PostgREST retries: a wrong URL

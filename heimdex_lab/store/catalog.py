@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from heimdex_lab.errors import HeimdexError, NotFound
+from heimdex_lab.extras import needs
 from heimdex_lab.failpoints import failpoint
 from heimdex_lab.store import migrations
 from heimdex_lab.store.fulltext import index_text
@@ -269,7 +270,8 @@ class Catalog:
         self.dialect = make_url(self.url).get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         # A server may drop idle connections (Supabase does): check one before handing it out.
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
+        with needs("scale", f"a {self.dialect} catalog (HEIMDEX_DATABASE_URL)"):  # its driver
+            self.engine: Engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

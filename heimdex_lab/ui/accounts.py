@@ -10,19 +10,22 @@ import secrets
 from pathlib import Path
 
 from heimdex_lab.errors import UsageError
+from heimdex_lab.extras import needs
 from heimdex_lab.store.catalog import Catalog
 
 MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
-    import bcrypt
+    with needs("app", "accounts (heimdex users add)"):
+        import bcrypt
 
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
 def check_password(password: str, hashed: str | None) -> bool:
-    import bcrypt
+    with needs("app", "accounts (sign-in)"):
+        import bcrypt
 
     if not hashed:
         return False
