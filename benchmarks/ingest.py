@@ -1,4 +1,5 @@
-"""Ingest speed and memory: wall time per stage, x realtime, peak RSS (DESIGN.md §2, issue 3).
+"""Ingest speed and memory: wall time per stage, x realtime, peak RSS (issue 3).
+See docs/architecture.md §2.
 
     .venv/bin/python benchmarks/ingest.py [--seconds 60] [--vision off|vit-b-32|both] [--ocr-off]
 

@@ -1,4 +1,5 @@
-"""Ingest throughput on Ray (DESIGN.md §9, issue 8): 8 videos, local vs 1 vs 2 Ray workers.
+"""Ingest throughput on Ray (issue 8): 8 videos, local vs 1 vs 2 Ray workers.
+See docs/architecture.md §9.
 
     .venv/bin/python benchmarks/ray_ingest.py [--videos 8] [--configs local,ray1,ray2]
 

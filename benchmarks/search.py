@@ -1,4 +1,5 @@
-"""Search speed at scale: index build time, warm query latency per mode, cold start (DESIGN.md §5).
+"""Search speed at scale: index build time, warm query latency per mode, cold start.
+See docs/architecture.md §5.
 
     .venv/bin/python benchmarks/search.py [--sizes 10000,100000] [--repeats 2]
                                           [--vision] [--profile] [--keep DIR]
@@ -27,9 +28,9 @@ random 512-d vector per scene in ``scene_image`` and times a direct Chroma kNN o
 weights here to embed a query).
 ``--profile`` adds a cProfile of hybrid queries; ``--keep DIR`` keeps the libraries.
 
-``--backend`` (DESIGN.md §9): ``embedded`` (the default) is SQLite + FTS5 and a Chroma directory
-in the library. ``servers`` starts, per size, a fresh PostgreSQL (tests/postgres.py: initdb +
-pg_ctl in a temporary directory, fsync off) and a ``chroma run`` of this venv on a loopback
+``--backend`` (docs/architecture.md §9): ``embedded`` (the default) is SQLite + FTS5 and a Chroma
+directory in the library. ``servers`` starts, per size, a fresh PostgreSQL (tests/postgres.py:
+initdb + pg_ctl in a temporary directory, fsync off) and a ``chroma run`` of this venv on a loopback
 port, builds the same library through the same builder with ``database_url``/``chroma_url``
 set (keyword search is then ``ts_rank`` on a tsvector, vector queries go over HTTP), measures
 the same warm latencies and stage breakdown, and stops both servers (also on error or Ctrl-C;

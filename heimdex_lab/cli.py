@@ -1,4 +1,4 @@
-"""The ``heimdex`` command: the contract scripts rely on (DESIGN.md §6).
+"""The ``heimdex`` command: the contract scripts rely on (docs/architecture.md §6).
 
 Machine output is one JSON document on stdout with ``--json``; progress and logs go to stderr.
 Exit 0 = all good, 1 = some inputs rejected or failed, 2 = usage error.

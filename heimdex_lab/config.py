@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: <library>/catalog.sqlite"
     )
 
-    # Past one machine (DESIGN.md §9; docs/deploy.md). Unset = everything in `library`.
+    # Past one machine (docs/architecture.md §9; docs/deploy.md). Unset = everything in `library`.
     chroma_url: str | None = Field(
         default=None, description="Chroma server (`chroma run`), e.g. http://127.0.0.1:8000"
     )
@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         default=None, description="the project's JWT secret: Supabase access tokens sign users in"
     )
 
-    # Validation limits (DESIGN.md §7).
+    # Validation limits (docs/architecture.md §7).
     max_upload_bytes: int = 1 * GIB
     max_duration_s: float = 4 * 3600.0
 
@@ -106,8 +106,9 @@ class Settings(BaseSettings):
     face_detector_path: Path | None = None
     face_recognizer_path: Path | None = None
 
-    # Search (DESIGN.md §5): convex fusion of z-scored signals; BM25 weight 0.1 was measured best
-    # for spoken queries. The image weight is untuned (no real CLIP weights here to tune it on).
+    # Search (docs/architecture.md §5): convex fusion of z-scored signals; BM25 weight 0.1 was
+    # measured best for spoken queries. The image weight is untuned (no real CLIP weights here to
+    # tune it on).
     fusion: Literal["convex", "rrf"] = "convex"
     weight_text: float = 1.0
     weight_keyword: float = 0.1

@@ -1,4 +1,4 @@
-"""MLflow experiment tracking and papermill batch runs (DESIGN.md §8).
+"""MLflow experiment tracking and papermill batch runs (docs/architecture.md §8).
 
 Runs go to ``sqlite:////<repo>/mlruns/mlflow.db`` (an absolute path: four slashes) with artifacts
 under ``<repo>/mlruns/artifacts/``, or under ``$HEIMDEX_MLRUNS`` when set.

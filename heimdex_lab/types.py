@@ -8,7 +8,7 @@ from typing import Any
 
 
 class VideoState(StrEnum):
-    """Where a video is in its life; the stages are in ingest order (DESIGN.md §2)."""
+    """Where a video is in its life; the stages are in ingest order (docs/architecture.md §2)."""
 
     QUEUED = "queued"  # an upload received, waiting for the ingest worker
     VALIDATING = "validating"
@@ -180,7 +180,7 @@ class SearchPage:
     hits: tuple[Hit, ...]
 
     def to_dict(self) -> dict[str, object]:
-        """The CLI's and HTTP API's JSON shape (DESIGN.md §6)."""
+        """The CLI's and HTTP API's JSON shape (docs/architecture.md §6)."""
         return {
             "query": self.query,
             "total": self.total,

@@ -1,1 +1,1 @@
-"""The HTTP API and the server that runs it beside the Panel app (DESIGN.md §6, `heimdex serve`)."""
+"""The HTTP API and `heimdex serve`, which runs it beside the Panel app (architecture.md §6)."""

@@ -15,7 +15,8 @@ from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-# The container signatures DESIGN §7 accepts (MP4/MOV, AVI, Matroska/WebM); probe decides later.
+# The container signatures accepted (MP4/MOV, AVI, Matroska/WebM; docs/architecture.md §7); probe
+# decides later.
 _SNIFF_BYTES = 12
 FORM_FIELD = "file"
 

@@ -1,9 +1,9 @@
 """Retrieval sweeps: one library evaluated under each text model, fusion, weights and exact-first.
 
-A library holds one text-vector collection per model (DESIGN.md §3), so models are compared on
-the same transcripts and scenes: a model whose vectors are missing is filled in first (the
-``text`` reindex, no transcription). The notebook 20_eval_retrieval logs each setting's report
-to MLflow; nothing here touches MLflow.
+A library holds one text-vector collection per model (docs/architecture.md §3), so models are
+compared on the same transcripts and scenes: a model whose vectors are missing is filled in
+first (the ``text`` reindex, no transcription). The notebook 20_eval_retrieval logs each
+setting's report to MLflow; nothing here touches MLflow.
 """
 
 from __future__ import annotations

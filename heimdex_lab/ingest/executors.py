@@ -1,4 +1,4 @@
-"""Where ingestion runs: in this process ("local") or one Ray task per video ("ray", DESIGN.md §9).
+"""Where ingestion runs: this process ("local") or a Ray task per video ("ray"; architecture §9).
 
 Either way each file goes through the same ``Pipeline.ingest`` (stages, state, progress rows in
 the catalog's jobs table); an executor only decides where that call happens. Results come back

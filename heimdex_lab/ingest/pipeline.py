@@ -1,4 +1,5 @@
-"""The ingest runner: validation, the stage state machine, progress, resume (DESIGN.md §2).
+"""The ingest runner: validation, the stage table and state machine, progress, resume.
+See docs/architecture.md §1-2.
 
 Stages are functions of typed inputs; this module owns state and storage. Each stage first drops
 its own partial output, then commits its new output and the next state in one transaction, so a
@@ -335,7 +336,8 @@ class Pipeline:
     def _write_proxy(
         self, row: VideoRow, on_progress: Callable[[float], None] | None = None
     ) -> Path:
-        """Transcode the stored file to a browser-playable copy beside it (DESIGN.md §6).
+        """Transcode the stored file to a browser-playable copy beside it (for the player,
+        docs/architecture.md §12).
 
         Written under its final name only when complete, so a crash leaves either no proxy (the
         stage runs again) or a whole one; a leftover temp file is an orphan for `heimdex check`.

@@ -71,6 +71,6 @@ def split_long(spans: Sequence[SceneSpan], max_s: float) -> list[SceneSpan]:
 def detect_scenes(
     path: Path, settings: Settings, on_progress: Callable[[float], None] | None = None
 ) -> list[SceneSpan]:
-    """Scenes of the video at ``path``: detected shots, long shots split (DESIGN.md §2)."""
+    """Scenes of the video at ``path``: detected shots, long shots split (architecture.md §1)."""
     cuts, duration = detect_cuts(path, settings, on_progress)
     return split_long(spans_from_cuts(cuts, duration), settings.max_scene_s)

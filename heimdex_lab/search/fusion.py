@@ -1,4 +1,5 @@
-"""Fusion of search signals (DESIGN.md §5): reciprocal-rank fusion and convex fusion of z-scores.
+"""Fusion of search signals: reciprocal-rank fusion and convex fusion of z-scores.
+See docs/architecture.md §5.
 
 Pure functions over ``{id: score}`` maps; nothing here knows about scenes, stores or models.
 """

@@ -135,7 +135,7 @@ class SupabaseBlobs:
 
         # Our own httpx client: the one supabase-py would build warns about deprecated
         # arguments, and we need it for signed URLs too. No PostgREST retries: a wrong URL
-        # should fail now, not after ~7 s (DEPENDENCIES.md).
+        # should fail now, not after ~7 s of supabase-py's retries.
         self._http = httpx.Client(timeout=_TIMEOUT_S, follow_redirects=True)
         options = ClientOptions(httpx_client=self._http, postgrest_client_retry=False)
         self.url = url.rstrip("/")

@@ -1,5 +1,6 @@
-"""Vectors on a Chroma server (DESIGN.md §9): ``HEIMDEX_CHROMA_URL`` moves every vector to a
-real ``chroma run`` started here, and the library behaves as with its embedded directory."""
+"""Vectors on a Chroma server (docs/architecture.md §9): ``HEIMDEX_CHROMA_URL`` moves every
+vector to a real ``chroma run`` started here, and the library behaves as with its embedded
+directory."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `heimdex` CLI contract (DESIGN.md §6): JSON shapes, exit codes, one-line errors."""
+"""The `heimdex` CLI contract (docs/architecture.md §6): JSON shapes, exit codes, 1-line errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ingestion on Ray (DESIGN.md §9): one task per video on a local Ray instance with 2 CPUs.
+"""Ingestion on Ray (docs/architecture.md §9): one task per video, a local Ray with 2 CPUs.
 
 The same pipeline runs in the Ray workers, so the scenes must be those the local executor finds;
 a bad file and a task that raises each get their own row while the other files are ingested.
@@ -110,7 +110,7 @@ def test_cli_ingest_on_ray(
     assert (row["file"], row["state"], row["error"]) == (str(coins), "ready", None)
     assert row["scenes"] == len(samples[coins.name]["shots"])
 
-    # --address (the issue's name) is an alias of --ray-address (DESIGN.md §6).
+    # --address (the issue's name) is an alias of --ray-address (docs/architecture.md §6).
     wrong = runner.invoke(
         app, ["--library", library, "ingest", "--address", "auto", str(coins), "--json"]
     )

@@ -1,4 +1,4 @@
-"""The Supabase adapters (DESIGN.md §9): media in Supabase Storage, sign-in by Supabase Auth.
+"""The Supabase adapters (docs/architecture.md §9): media in Supabase Storage, Supabase sign-in.
 
 No Supabase can run here, so the adapters talk to a STAND-IN: a small local HTTP server that
 implements only the endpoints supabase-py calls for what Heimdex uses, with Supabase's paths,

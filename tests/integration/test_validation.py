@@ -1,4 +1,4 @@
-"""Validation (DESIGN.md §7): every rejection names the file and the reason; nothing is stored."""
+"""Validation (docs/architecture.md §7): a rejection names the file and reason; nothing stored."""
 
 from __future__ import annotations
 
