@@ -61,7 +61,7 @@ SERVER_ENV = {
     "ORT_DISABLE_TELEMETRY": "1",
     "ANONYMIZED_TELEMETRY": "False",  # Chroma
 }
-RESULTS_PER_PAGE = 8  # SearchState.k in apps/heimdex_app.py: cards on a full first page
+RESULTS_PER_PAGE = 8  # SearchState.k in heimdex_lab/ui/app.py: cards on a full first page
 START_TIMEOUT_S = 120.0
 INGEST_TIMEOUT_S = 900.0
 SEARCH_TIMEOUT_S = 120.0  # the first search of the server may load models on a busy machine

@@ -1,4 +1,4 @@
-"""The optional parts of Heimdex Lab, installed as pip extras (docs/architecture.md, "Packages").
+"""The optional parts of Heimdex Lab, installed as pip extras (docs/architecture.md §11).
 
 The core (ingest, search, CLI, ``Library``) imports none of them at import time. Each place that
 needs one imports it inside ``with needs("app", "heimdex serve"):``, so a missing extra is one

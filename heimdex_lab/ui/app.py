@@ -2,8 +2,8 @@
 
 ``page(settings, no_auth=…, api=…)`` builds one session's page. `heimdex serve` mounts it at
 ``/`` beside the HTTP API (``api=True``: uploads stream to ``/api/v1/videos``); plain
-`panel serve apps/heimdex_app.py` calls it without the API (docs/architecture.md, "Where each
-user enters"). State lives in param.Parameterized classes; the views below are thin functions
+`panel serve apps/heimdex_app.py` calls it without the API (docs/architecture.md §12: where each
+user enters). State lives in param.Parameterized classes; the views below are thin functions
 of that state and every action calls `heimdex_lab`. Ingestion runs on a background worker,
 never in a callback. File, person and user names, transcripts and error messages come from
 users: every HTML string built here passes them through `html.escape`, and tables and result
