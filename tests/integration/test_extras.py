@@ -4,6 +4,7 @@ its modules in ``sys.modules`` (the shared environment has every extra installed
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,12 +42,19 @@ def heimdex_without(
     )  # fmt: skip
 
 
-def test_the_core_runs_without_any_extra(tmp_path: Path) -> None:
-    library = tmp_path / "library"
-    done = heimdex_without(["app", "lab", "scale"], "--library", str(library), "videos", "--json")
+def test_the_core_ingests_and_searches_without_any_extra(tmp_path: Path) -> None:
+    library = str(tmp_path / "library")
+    sample = ROOT / "data" / "samples" / "space_talk.mp4"
+    everything = ["app", "lab", "scale"]
+    done = heimdex_without(everything, "--library", library, "ingest", "--json", str(sample))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
-    assert (library / "catalog.sqlite").is_file()
+    (row,) = json.loads(done.stdout)
+    assert row["state"] == "ready"
+    done = heimdex_without(everything, "--library", library, "search", "--json", "-k", "1",
+                           "the launch was postponed for lack of money")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (hit,) = json.loads(done.stdout)["results"]
+    assert (hit["filename"], hit["start"]) == ("space_talk.mp4", 0.0)
 
 
 def test_serve_without_the_app_extra_names_it(tmp_path: Path) -> None:
