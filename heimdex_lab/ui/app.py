@@ -99,6 +99,7 @@ class SearchState(param.Parameterized):
     )
     people = param.List(default=[])
     videos = param.List(default=[])
+    language = param.String(default="", doc="ISO 639-1 code of the speech; empty for any")
     page = param.Integer(default=1, bounds=(1, None))
     k = param.Integer(default=8)
     playing = param.Tuple(
@@ -120,6 +121,7 @@ class SearchState(param.Parameterized):
                 people=self.people,
                 videos=self.videos,
                 mode=self.mode,
+                language=self.language or None,
             )
         except HeimdexError as exc:
             return str(exc)
@@ -217,8 +219,9 @@ def library_view(state: LibraryState) -> pn.viewable.Viewable:
         if frame.is_empty():
             return pn.pane.Markdown("The library is empty: upload a video first.")
         view = frame.select(
-            "video_id", "filename", "state", "stage", "progress", "duration_s", "scenes", "error"
-        )
+            "video_id", "filename", "state", "stage", "progress", "duration_s", "scenes",
+            "language", "error",
+        )  # fmt: skip
         tab = pn.widgets.Tabulator(
             view.to_pandas(),
             show_index=False,
@@ -286,6 +289,7 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     mode = pn.widgets.Select.from_param(search.param.mode, name="Mode", width=120)
     people = pn.widgets.MultiChoice(name="People", width=220)
     videos = pn.widgets.MultiChoice(name="Videos", width=260)
+    language = pn.widgets.Select(name="Language", options={"any": ""}, width=110)
 
     def options(_version: int) -> None:
         # Choices.js (inside Bokeh's MultiChoice) puts labels in the page as HTML: escaped
@@ -296,12 +300,15 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         ready = frame.filter(frame["state"] == "ready")
         labels = [html.escape(name) for name in ready["filename"]]
         videos.options = dict(zip(labels, ready["video_id"], strict=True))
+        spoken = sorted({code for code in ready["language"] if code})
+        language.options = {"any": ""} | {html.escape(code): code for code in spoken}
 
     pn.bind(options, state.param.content, watch=True)
     options(0)
     people.link(search, value="people")
     videos.link(search, value="videos")
-    for widget in (query, mode, people, videos):
+    language.link(search, value="language")
+    for widget in (query, mode, people, videos, language):
         widget.param.watch(lambda _e: setattr(search, "page", 1), "value")
 
     player = pn.pane.HTML(player_html("", 0.0, ""), sizing_mode="stretch_width", name="player")
@@ -330,11 +337,17 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         search.param.mode,
         search.param.people,
         search.param.videos,
+        search.param.language,
         search.param.page,
         state.param.content,
     )
     return pn.Row(
-        pn.Column(pn.Row(query, mode), pn.Row(people, videos), bound, sizing_mode="stretch_width"),
+        pn.Column(
+            pn.Row(query, mode),
+            pn.Row(people, videos, language),
+            bound,
+            sizing_mode="stretch_width",
+        ),
         pn.Column(player, width=520),
         sizing_mode="stretch_width",
     )
