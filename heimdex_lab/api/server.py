@@ -49,16 +49,30 @@ def _json_error(
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (``Allow`` of a 405)."""
+    from heimdex_lab.api.routers import ROUTERS
+
+    methods: set[str] = set()
+    for route in [*request.app.router.routes, *(r for api in ROUTERS for r in api.routes)]:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.scope["path"]):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 413: "too_large",
              415: "unsupported_type", 422: "invalid_request", 429: "rate_limited"}  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         error = getattr(exc, "error", None) or codes.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return _json_error(exc.status_code, error, detail, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names one route's methods; a path has several
+            headers["Allow"] = _allowed_methods(request)
+        return _json_error(exc.status_code, error, detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> Response:
