@@ -16,7 +16,8 @@ router = APIRouter(prefix="/api/v1", tags=["search"], dependencies=[Depends(rate
 
 
 @router.get("/search", response_model=SearchResults, responses=errors(
-    400, 422, 503, _400="an empty query without a person or video filter"))  # fmt: skip
+    400, 404, 422, 503, _400="an empty query without a person or video filter",
+    _404="a person filter names no person of the caller's"))  # fmt: skip
 def search(
     ctx: Ctx,
     lib: Lib,
