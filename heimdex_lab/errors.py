@@ -28,12 +28,20 @@ class UsageError(HeimdexError):
     """The caller asked for something that cannot be done as asked (bad flag, empty query)."""
 
 
-class NotResumable(UsageError):
-    """A video that cannot be resumed now; ``code`` says why: busy, rejected or ready."""
+class VideoConflict(UsageError):
+    """A video that cannot be changed as asked in its present state; ``code`` says why."""
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class NotResumable(VideoConflict):
+    """A video that cannot be resumed now; ``code`` says why: busy, rejected or ready."""
+
+
+class VideoBusy(VideoConflict):
+    """A video another live process is ingesting (``code`` "busy")."""
 
 
 class MissingExtra(UsageError, ImportError):

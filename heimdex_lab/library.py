@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from heimdex_lab.config import Settings
-from heimdex_lab.errors import NotFound, NotResumable, UsageError
+from heimdex_lab.errors import NotFound, NotResumable, UsageError, VideoBusy
 from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.executors import ingest_executor
 from heimdex_lab.ingest.ocr import scene_screen_text
@@ -224,8 +224,11 @@ class Library:
     def delete_video(self, video_id: str) -> None:
         """Delete a video and everything derived from it: media and its browser-playable copy
         (unless another video of the same bytes uses them), keyframes, face crops, vectors,
-        scenes, transcript and jobs."""
+        scenes, transcript and jobs. A video another live process is ingesting is refused
+        (VideoBusy): delete it when that ends."""
         row = self.catalog.video(self.user, video_id)
+        if lease.is_live(row):
+            raise VideoBusy(f"{row.filename} is being ingested; delete it after", "busy")
         if row.sha256 is not None:
             self.vectors.delete_video(video_id)
         self.catalog.delete_video(video_id)
@@ -287,23 +290,18 @@ class Library:
         counts = self.catalog.scene_counts(self.user)
         progress = self.catalog.progress(self.user)
         rows = [
-            {
-                "video_id": v.id,
-                "filename": v.filename,
-                "state": shown_state(v),
-                "stage": v.stage,
-                "progress": 1.0
-                if v.state == VideoState.READY
-                else round(progress.get(v.id, 0.0), 3),
-                "duration_s": v.duration_s,
-                "scenes": counts.get(v.id, 0),
-                "language": v.language,
-                "language_probability": v.language_probability,
-                "error": v.error,
-            }
+            _video_row(v, progress.get(v.id, 0.0), counts.get(v.id, 0))
             for v in self.catalog.videos(self.user)
         ]
         return pl.DataFrame(rows, schema=VIDEO_SCHEMA)
+
+    def video(self, video_id: str) -> dict[str, Any]:
+        """One video as `videos()` lists it, read from its own rows only (NotFound for
+        unknown or another user's id)."""
+        row = self.catalog.video(self.user, video_id)
+        job = next((j for j in self.catalog.jobs(video_id) if j.stage == row.stage), None)
+        scenes = len(self.catalog.scenes(self.user, video_id))
+        return _video_row(row, job.progress if job else 0.0, scenes)
 
     def scenes(self, video_id: str) -> pl.DataFrame:
         """The scenes of one video in time order."""
@@ -443,6 +441,21 @@ class Library:
         from heimdex_lab.embed.registry import model_statuses
 
         return model_statuses(self.settings)
+
+
+def _video_row(v: VideoRow, progress: float, scenes: int) -> dict[str, Any]:
+    return {
+        "video_id": v.id,
+        "filename": v.filename,
+        "state": shown_state(v),
+        "stage": v.stage,
+        "progress": 1.0 if v.state == VideoState.READY else round(progress, 3),
+        "duration_s": v.duration_s,
+        "scenes": scenes,
+        "language": v.language,
+        "language_probability": v.language_probability,
+        "error": v.error,
+    }
 
 
 def shown_state(row: VideoRow) -> str:

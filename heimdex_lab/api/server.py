@@ -4,31 +4,27 @@ Panel app at ``/`` (mounted with ``panel.io.fastapi``); app and API share one in
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from slowapi import Limiter
-from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from heimdex_lab.api import auth, supabase_auth
+from heimdex_lab.api.deps import ApiError, ServerContext, rate_key
 from heimdex_lab.api.observe import AccessLog, Metrics
 from heimdex_lab.config import Settings
-from heimdex_lab.errors import HeimdexError, ModelUnavailable, NotFound, UsageError
-from heimdex_lab.ingest.worker import IngestWorker, worker_for
-from heimdex_lab.library import Library
+from heimdex_lab.errors import HeimdexError, ModelUnavailable, NotFound, UsageError, VideoConflict
+from heimdex_lab.ingest.worker import worker_for
 from heimdex_lab.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "ui" / "templates"
-MEDIA_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
-               ".webm": "video/webm", ".avi": "video/x-msvideo"}  # fmt: skip
 
 # Paths that answer without the sign-in cookie: they check a token or signature themselves,
 # or are the public pieces of a page (sign-in, static assets, health, docs).
@@ -36,95 +32,11 @@ _OPEN_PREFIXES = ("/api/", "/media/", "/login", "/logout", "/healthz", "/readyz"
                   "/docs", "/openapi.json", "/static", "/components/", "/favicon.ico")  # fmt: skip
 
 
-class ApiError(StarletteHTTPException):
-    """An HTTP error with a short machine-readable code: ``{"error": code, "detail": …}``."""
-
-    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None):
-        super().__init__(status, detail, headers)
-        self.error = error
-
-
-@dataclass
-class ServerContext:
-    """What every request handler shares: settings, the catalog, the worker, metrics."""
-
-    settings: Settings
-    no_auth: bool
-    secret: str
-    catalog: Catalog
-    worker: IngestWorker
-    metrics: Metrics
-    limiter: Limiter
-    searches: threading.BoundedSemaphore = field(init=False)  # serve_max_searches at once
-    _libraries: dict[str, Library] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self.searches = threading.BoundedSemaphore(self.settings.serve_max_searches)
-
-    def library(self, user: str) -> Library:
-        """One open Library per user for the server's life (catalog engine and vectors reused)."""
-        with self._lock:
-            if user not in self._libraries:
-                self._libraries[user] = Library(self.settings.model_copy(update={"user": user}))
-            return self._libraries[user]
-
-    def close(self) -> None:
-        with self._lock:
-            for lib in self._libraries.values():
-                lib.close()
-            self._libraries.clear()
-        self.catalog.close()
-
-
-async def context(request: Request) -> ServerContext:
-    # async: FastAPI then runs it on the loop, not through a thread-pool hop per request.
-    ctx: ServerContext = request.app.state.heimdex
-    return ctx
-
-
-async def current_user(request: Request) -> str:
-    """The caller (see `user_of`); async for the same reason as `context`."""
-    return user_of(request)
-
-
-def user_of(request: Request) -> str:
-    """The caller: a bearer token, else the app's sign-in cookie, else the CLI user (--no-auth)."""
-    ctx: ServerContext = request.app.state.heimdex
-    header = request.headers.get("authorization")
-    user = auth.bearer_user(ctx.catalog, header)
-    if user is None and header:  # a Supabase access token, when Supabase Auth is configured
-        user = supabase_auth.bearer_user(ctx.settings, header)
-    if user is None and header:
-        raise ApiError(401, "unauthorized", "the bearer token is not valid",
-                       {"WWW-Authenticate": "Bearer"})  # fmt: skip
-    user = user or auth.cookie_user(ctx.secret, request.cookies.get(auth.COOKIE))
-    if user is None and ctx.no_auth:
-        user = ctx.settings.user
-    if user is None:
-        raise ApiError(
-            401, "unauthorized",
-            "send 'Authorization: Bearer <token>' (make one with `heimdex users token NAME`)",
-            {"WWW-Authenticate": "Bearer"},
-        )  # fmt: skip
-    request.state.user = user
-    return user
-
-
-def rate_key(request: Request) -> str:
-    """Rate limits count per token (or per signed-in user, or per client address)."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return "token:" + auth.token_sha256(header[7:].strip())[:24]
-    if user := getattr(request.state, "user", None):
-        return f"user:{user}"
-    return "addr:" + (request.client.host if request.client else "unknown")
-
-
 # Errors: always JSON {error, detail}, never a traceback -------------------------------------
 
 _STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFound, 404, "not_found"),
+    (VideoConflict, 409, "conflict"),  # the error is its code: busy, rejected, ready
     (UsageError, 400, "bad_request"),
     (ModelUnavailable, 503, "model_unavailable"),
 )
@@ -136,16 +48,30 @@ def _json_error(
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (``Allow`` of a 405)."""
+    from heimdex_lab.api.routers import ROUTERS
+
+    methods: set[str] = set()
+    for route in [*request.app.router.routes, *(r for api in ROUTERS for r in api.routes)]:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.scope["path"]):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 413: "too_large",
              415: "unsupported_type", 422: "invalid_request", 429: "rate_limited"}  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         error = getattr(exc, "error", None) or codes.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return _json_error(exc.status_code, error, detail, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names one route's methods; a path has several
+            headers["Allow"] = _allowed_methods(request)
+        return _json_error(exc.status_code, error, detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> Response:
@@ -159,22 +85,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def heimdex_error(_request: Request, exc: HeimdexError) -> Response:
         for kind, status, error in _STATUS_OF:
             if isinstance(exc, kind):
-                return _json_error(status, error, str(exc))
+                return _json_error(status, getattr(exc, "code", error), str(exc))
         return _json_error(422, type(exc).__name__.lower(), str(exc))
-
-    @app.exception_handler(RateLimitExceeded)
-    async def rate_limited(request: Request, exc: RateLimitExceeded) -> Response:
-        import math
-        import time
-
-        retry = 60
-        view = getattr(request.state, "view_rate_limit", None)
-        if view is not None:
-            limiter = request.app.state.limiter
-            reset, _remaining = limiter.limiter.get_window_stats(view[0], *view[1])
-            retry = max(1, math.ceil(reset - time.time()))
-        return _json_error(429, "rate_limited", f"too many requests: {exc.detail}; retry later",
-                           {"Retry-After": str(retry)})  # fmt: skip
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
@@ -362,71 +274,12 @@ async def _supabase_sign_in(ctx: ServerContext, email: str, password: str) -> st
     return user.name if user is not None else None
 
 
-def _install_media(app: FastAPI, ctx: ServerContext) -> None:
-    @app.api_route("/media/{video_id}", methods=["GET", "HEAD"], tags=["media"])
-    def media(request: Request, video_id: str, exp: str | None = None, sig: str | None = None
-              ) -> FileResponse:  # fmt: skip
-        """The stored video (or its browser-playable proxy), with HTTP range requests (206).
-
-        Allowed for its owner (token or sign-in), or anyone holding a preview URL whose
-        signature (``exp``, ``sig`` from ``/api/v1/scenes/{id}/preview``) is valid.
-        """
-        if exp is not None or sig is not None:
-            if not auth.media_signature_ok(ctx.secret, video_id, exp, sig):
-                raise ApiError(403, "bad_signature", "the preview link is invalid or expired")
-            owner = ctx.catalog.video_owner(video_id)
-            if owner is None:
-                raise ApiError(404, "not_found", f"no video with id {video_id!r}")
-        else:
-            owner = user_of(request)
-        path = ctx.library(owner).media_path(video_id)
-        if not path.is_file():
-            raise ApiError(404, "not_found", f"the media of video {video_id!r} is missing")
-        media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        return FileResponse(path, media_type=media_type,
-                            headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
-
-
-def _install_health(app: FastAPI, ctx: ServerContext) -> None:
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
-    def readyz() -> Response:
-        """Catalog, vector store and the required models are usable."""
-        checks: dict[str, str] = {}
-        try:
-            ctx.catalog.state_counts()
-            checks["catalog"] = "ok"
-        except Exception as exc:
-            checks["catalog"] = f"failed: {exc}"
-        try:
-            ctx.library(ctx.settings.user).vectors.client.heartbeat()
-            checks["vectors"] = "ok"
-        except Exception as exc:
-            checks["vectors"] = f"failed: {exc}"
-        for status in ctx.library(ctx.settings.user).models():
-            if status.job in ("speech", "text"):
-                checks[f"model:{status.job}"] = "ok" if status.available else f"{status.reason}"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
-
-    @app.get("/metrics", tags=["health"], response_class=Response)
-    def metrics() -> Response:
-        """Prometheus text format: request latency by route, ingest stages, queue, videos."""
-        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-
 def create_app(settings: Settings, no_auth: bool, panel_app: bool = True,
                origins: list[str] | None = None) -> FastAPI:  # fmt: skip
     """The whole server as an ASGI app (``panel_app=False`` leaves out the Panel mount)."""
     from fastapi_offline import FastAPIOffline
 
-    from heimdex_lab.api.routes import api_router
+    from heimdex_lab.api.routers import ROUTERS
     from heimdex_lab.ui.accounts import cookie_secret
 
     settings.library.mkdir(parents=True, exist_ok=True)
@@ -448,12 +301,10 @@ def create_app(settings: Settings, no_auth: bool, panel_app: bool = True,
         static_url="/docs-static",
     )
     app.state.heimdex = ctx
-    app.state.limiter = limiter
     _install_error_handlers(app)
     _install_pages(app, ctx)
-    _install_media(app, ctx)
-    _install_health(app, ctx)
-    app.include_router(api_router(settings.api_rate_limit, limiter))
+    for router in ROUTERS:
+        app.include_router(router)
     if panel_app:
         _mount_panel(app, ctx, origins or [])
     if not no_auth:
@@ -476,7 +327,11 @@ def _mount_panel(app: FastAPI, ctx: ServerContext, origins: list[str]) -> None:
 
     # The app reads pn.state.user from our cookie, checked with this secret.
     pn.config.cookie_secret = ctx.secret  # type: ignore[misc]
+    ours = {id(route) for route in app.routes}
     add_applications({"/": session}, app=app, title="Heimdex Lab", websocket_origin=origins)
+    for route in app.routes:  # the app's pages are HTML, not part of the API's schema
+        if isinstance(route, APIRoute) and id(route) not in ours:
+            route.include_in_schema = False
 
 
 def serve(settings: Settings, port: int, address: str, no_auth: bool) -> None:

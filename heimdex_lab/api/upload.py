@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 # The container signatures accepted (MP4/MOV, AVI, Matroska/WebM; docs/architecture.md §7); probe
@@ -135,9 +136,11 @@ async def receive_file(
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()
-    except BaseException:
+    except BaseException as exc:
         part.close()
         target.unlink(missing_ok=True)
+        if isinstance(exc, MultipartParseError):
+            raise UploadRefused(400, "bad_request", f"invalid multipart body: {exc}") from None
         raise
     finally:
         part.close()

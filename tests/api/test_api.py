@@ -112,6 +112,13 @@ def test_upload_poll_search_and_preview_plays_from_the_scene_start(
     first = found.json()["results"][0]
     assert (first["video_id"], first["start"], first["end"]) == (video_id, 5.04, 9.84)
     assert "**orbit**" in first["snippet"]
+    # The language spoken is on the video and filters the search.
+    assert (video["language"], video["language_probability"] > 0.5) == ("en", True)
+    in_english = {"q": "orbit", "language": "en"}
+    assert alice.get("/api/v1/search", params=in_english).json()["total"] == 3
+    assert alice.get("/api/v1/search", params={"q": "orbit", "language": "es"}).json() == {
+        "query": "orbit", "total": 0, "page": 1, "k": 10, "results": []
+    }  # fmt: skip
     thumb = alice.get(first["keyframe"])
     assert thumb.status_code == 200 and thumb.content[:3] == b"\xff\xd8\xff"  # a JPEG
 

@@ -13,10 +13,11 @@ from PIL import Image
 
 from heimdex_lab import Library
 from heimdex_lab.embed.registry import TEXT_MODELS
-from heimdex_lab.errors import UsageError
+from heimdex_lab.errors import NotFound, UsageError, VideoBusy
+from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.scene_text import sentences
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
-from heimdex_lab.types import IngestResult
+from heimdex_lab.types import IngestResult, VideoState
 
 
 def text_model(lib: Library) -> tuple[str, int]:
@@ -129,6 +130,16 @@ def test_vectors_one_per_sentence_and_per_keyframe(
         assert sorted(lib.vectors.ids(SCENE_IMAGE, image_model, 64, result.video_id)) == want_image
 
 
+def test_one_video_reads_as_the_list_shows_it(
+    ingested: tuple[Library, list[IngestResult]],
+) -> None:
+    lib, _ = ingested
+    rows = lib.videos().to_dicts()
+    assert rows and [lib.video(row["video_id"]) for row in rows] == rows
+    with pytest.raises(NotFound, match="no video with id 'nope'"):
+        lib.video("nope")
+
+
 def test_videos_frame_reports_state_progress_and_scene_counts(
     ingested: tuple[Library, list[IngestResult]],
 ) -> None:
@@ -230,6 +241,13 @@ def test_delete_removes_everything_of_the_video_and_nothing_else(
         [copy_sample("silent_coins.webm"), copy_sample("space_talk.mp4")], progress=False
     )
     media = library.media_path(str(drop.video_id))
+    # While an ingest holds the video, delete refuses (the API answers 409 busy).
+    library.catalog.set_stage(str(drop.video_id), VideoState.EMBEDDING)  # mid-ingest
+    assert lease.try_claim(library.catalog, str(drop.video_id), 60)
+    with pytest.raises(VideoBusy, match="is being ingested; delete it after"):
+        library.delete_video(str(drop.video_id))
+    assert library.videos().height == 2
+    library.catalog.release(str(drop.video_id), lease.holder())
     library.delete_video(str(drop.video_id))
     assert library.videos()["video_id"].to_list() == [keep.video_id]
     assert not media.exists() and library.media_path(str(keep.video_id)).exists()
