@@ -1,13 +1,16 @@
-"""A result found by its on-screen text shows the words and where they are on the keyframe."""
+"""A result found by its on-screen text: the API gives its lines and boxes, and the app's card
+shows the words and where they are on the keyframe."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from heimdex_lab import Library
 from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, shot, tab
+from tests.server import Server
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +67,19 @@ def test_a_scene_found_by_meaning_alone_gets_no_box(page: object) -> None:
     first = _search(page, "how much profit the business keeps per sale")
     assert "quarterly_review.mp4 · 0.0-5.2 s" in first.evaluate(DEEP_TEXT)  # type: ignore[attr-defined]
     assert first.locator("svg.hx-boxes").count() == 0  # type: ignore[attr-defined]
+
+
+def test_the_api_returns_screen_text_and_its_lines_with_boxes(server: Server) -> None:
+    found = httpx.get(
+        f"{server.url}/api/v1/search", params={"q": "operating margin", "mode": "screen"}
+    ).json()
+    top = found["results"][0]
+    assert (top["filename"], top["start"]) == ("quarterly_review.mp4", 0.0)
+    assert "Operating margin 22 percent" in top["screen_text"].split("\n")
+    assert top["scores"]["screen"] is not None and top["scores"]["text"] is None
+    scene = httpx.get(f"{server.url}/api/v1/scenes/{top['scene_id']}").json()
+    (line,) = [ln for ln in scene["screen_lines"] if ln["text"] == "Operating margin 22 percent"][
+        :1
+    ]
+    assert len(line["box"]) == 4 and line["confidence"] >= 0.8
+    assert 0 <= line["keyframe"] < len(scene["keyframes"])
