@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/languages.py [--english-seconds 60]
 
 1. Detection: sentences in five languages spoken by espeak-ng voices, each detected by
-   `choose_model` (Whisper ``base`` on the first speech) as an ingest does: accuracy per
-   language and seconds per detection.
+   `choose_model` (Whisper ``base`` on the first speech), as an ingest does for speech that
+   ``tiny.en`` does not hear as English: accuracy per language and seconds per detection.
 2. English overhead: one generated English talk ingested in a fresh process with
    ``HEIMDEX_WHISPER_MODEL=tiny.en`` and with ``auto``, warm (a first video loads the models):
    the transcribing stage's seconds in each. Prints figures; asserts nothing.

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
 
     # Speech.
     whisper_model: str = "auto"
+    # Under "auto": English that tiny.en hears at this mean log-probability or better is kept
+    # without a language detection pass (espeak English -0.25 to -0.36; Italian -0.74,
+    # German -1.3, Spanish nothing at all).
+    whisper_english_min_logprob: float = -0.55
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_vad: bool = True
@@ -185,6 +189,8 @@ DESCRIPTIONS = {
     "max_duration_s": "longest accepted video, in seconds",
     "whisper_model": "speech model: auto (detect the language; tiny.en for English, base for "
     "the rest; both packaged), tiny.en, base, a local CTranslate2 folder or a cached name",
+    "whisper_english_min_logprob": "auto: English heard this surely by tiny.en skips language "
+    "detection",
     "whisper_compute_type": "CTranslate2 compute type of the speech model",
     "whisper_beam_size": "beam width of speech decoding",
     "whisper_vad": "skip silence with the voice activity detector",

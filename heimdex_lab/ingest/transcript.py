@@ -1,8 +1,10 @@
 """Speech to text with word timestamps (faster-whisper), in the language spoken.
 
-``HEIMDEX_WHISPER_MODEL=auto`` (the default) listens to a file's first speech with the
-multilingual ``base`` model: English goes on with ``tiny.en`` (fast, and better at English than
-``base``), any other language with ``base`` told that language. A model given by name is used as
+``HEIMDEX_WHISPER_MODEL=auto`` (the default): ``tiny.en`` transcribes a file's first speech;
+if it heard English surely, that is the file's model (English costs what it did before).
+Otherwise the multilingual ``base`` model detects the language: English goes on with ``tiny.en``
+(fast, and better at English than ``base``), any other language with ``base`` told that
+language. A model given by name is used as
 it is (an English-only ``*.en`` model means English).
 """
 
@@ -33,7 +35,8 @@ MULTILINGUAL_MODEL = "base"
 @dataclass(frozen=True)
 class Transcript:
     """A file's speech: its segments, the language (ISO 639-1; None when nothing was said),
-    how sure detection was (None when the model was English-only), and the model used."""
+    how sure detection was (None without a detection pass: an English-only model, or English
+    that the English model heard surely), and the model used."""
 
     segments: list[Segment]
     language: str | None
@@ -92,22 +95,50 @@ def transcribe_file(
             if on_progress is not None:
                 on_progress(min((offset + fraction * length) / total, 1.0))
 
+        heard: list[Segment] | None = None
         if choice is None:
-            choice = choose_model(audio, settings)
+            choice, heard = _choose_for_file(audio, settings, report)
         if choice is None:  # no speech in this window: nothing to transcribe either
             report(1.0)
             continue
-        segments += [_shifted(s, offset) for s in transcribe(audio, settings, report, choice)]
+        if heard is None:
+            heard, _score = _transcribe(audio, settings, report, choice)
+        segments += [_shifted(s, offset) for s in heard]
     if choice is None or not segments:  # nothing said: no language to speak of
         return Transcript(segments, None, None, choice.model if choice else _named_model(settings))
     return Transcript(segments, choice.language, choice.language_probability, choice.model)
 
 
+def _choose_for_file(
+    audio: np.ndarray, settings: Settings, report: Callable[[float], None]
+) -> tuple[_Choice | None, list[Segment] | None]:
+    """The model and language of a file, from its first window (and that window's segments when
+    they are already transcribed by the chosen model).
+
+    Under "auto" the English model listens first: English it transcribes confidently (mean
+    log-probability at least ``whisper_english_min_logprob``) is kept as it is, so an English
+    video costs nothing more than before. Anything else goes to the multilingual model's
+    language detection; if that says English after all, the English transcript still stands.
+    """
+    if settings.whisper_model != AUTO:
+        return choose_model(audio, settings), None
+    if _speech(audio) is None:
+        return None, None
+    english = _Choice(ENGLISH_MODEL, "en", None)
+    heard, score = _transcribe(audio, settings, report, english)
+    if heard and score is not None and score >= settings.whisper_english_min_logprob:
+        return english, heard
+    choice = choose_model(audio, settings)
+    if choice is not None and choice.model == ENGLISH_MODEL:
+        return choice, heard
+    return choice, None
+
+
 def first_model(settings: Settings) -> str:
-    """The speech model a file needs first: the named one, or under "auto" the multilingual
-    model that detects the language (an ingest's warm-up loads it ahead)."""
+    """The speech model a file needs first: the named one, or under "auto" the English model
+    that listens first (an ingest's warm-up loads it ahead)."""
     name = settings.whisper_model
-    return MULTILINGUAL_MODEL if name == AUTO else name
+    return ENGLISH_MODEL if name == AUTO else name
 
 
 def _named_model(settings: Settings) -> str:
@@ -123,8 +154,8 @@ def choose_model(audio: np.ndarray, settings: Settings) -> _Choice | None:
     speech = _speech(audio)
     if speech is None:
         return None
-    detector = whisper_model(first_model(settings), settings.whisper_compute_type,
-                             settings.cpu_threads)  # fmt: skip
+    detector = whisper_model(MULTILINGUAL_MODEL if name == AUTO else name,
+                             settings.whisper_compute_type, settings.cpu_threads)  # fmt: skip
     from faster_whisper import WhisperModel
 
     assert isinstance(detector, WhisperModel)
@@ -170,11 +201,22 @@ def transcribe(
     on this audio)."""
     if audio.size < SPEECH_RATE // 10:
         return []
-    from faster_whisper import WhisperModel
-
     choice = choice or choose_model(audio, settings)
     if choice is None:
         return []
+    return _transcribe(audio, settings, on_progress, choice)[0]
+
+
+def _transcribe(
+    audio: np.ndarray,
+    settings: Settings,
+    on_progress: Callable[[float], None] | None,
+    choice: _Choice,
+) -> tuple[list[Segment], float | None]:
+    """`transcribe` with a chosen model, and the mean log-probability of what it heard
+    (weighted by each segment's length; None when it heard nothing)."""
+    from faster_whisper import WhisperModel
+
     model = whisper_model(choice.model, settings.whisper_compute_type, settings.cpu_threads)
     assert isinstance(model, WhisperModel)
     pieces, info = model.transcribe(
@@ -187,7 +229,9 @@ def transcribe(
     )
     duration = max(float(info.duration), 1e-6)
     segments = []
+    scores: list[tuple[float, float]] = []
     for piece in pieces:
+        scores.append((float(piece.avg_logprob), max(piece.end - piece.start, 1e-3)))
         words = tuple(
             Word(round(w.start, 3), round(w.end, 3), w.word.strip())
             for w in (piece.words or ())
@@ -198,4 +242,6 @@ def transcribe(
             segments.append(Segment(round(piece.start, 3), round(piece.end, 3), text, words))
         if on_progress is not None:
             on_progress(min(piece.end / duration, 1.0))
-    return segments
+    weight = sum(w for _s, w in scores)
+    score = sum(s * w for s, w in scores) / weight if scores else None
+    return segments, score
