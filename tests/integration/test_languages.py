@@ -33,6 +33,8 @@ def test_each_video_gets_the_language_it_speaks_and_its_model(
     assert videos[spanish.video_id]["language"] == "es"
     assert videos[spanish.video_id]["language_probability"] > 0.5
     assert videos[english.video_id]["language"] == "en"
+    # English that tiny.en heard surely needs no detection pass: no probability to report.
+    assert videos[english.video_id]["language_probability"] is None
     assert videos[silent.video_id]["language"] is None  # nothing said: no language
     models = {
         r.video_id: next(
