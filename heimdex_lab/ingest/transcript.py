@@ -4,8 +4,8 @@
 if it heard English surely, that is the file's model (English costs what it did before).
 Otherwise the multilingual ``base`` model detects the language: English goes on with ``tiny.en``
 (fast, and better at English than ``base``), any other language with ``base`` told that
-language. A model given by name is used as
-it is (an English-only ``*.en`` model means English).
+language. A model given by name is used as it is (an English-only ``*.en`` model means
+English).
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 ENGLISH_MODEL = "tiny.en"
 MULTILINGUAL_MODEL = "base"
+# Under "auto", a first window up to this long is transcribed whole by the English model (kept
+# if English); a longer one only over its first PROBE_S seconds, so a long video in another
+# language does not pay for a whole window of English it will throw away.
+PROBE_WHOLE_S = 90.0
+PROBE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -125,12 +130,15 @@ def _choose_for_file(
     if _speech(audio) is None:
         return None, None
     english = _Choice(ENGLISH_MODEL, "en", None)
-    heard, score = _transcribe(audio, settings, report, english)
+    whole = audio.size <= PROBE_WHOLE_S * SPEECH_RATE
+    probe = audio if whole else audio[: int(PROBE_S * SPEECH_RATE)]
+    heard, score = _transcribe(probe, settings, report if whole else None, english)
+    kept = heard if whole else None  # a part of the window: transcribed again in full
     if heard and score is not None and score >= settings.whisper_english_min_logprob:
-        return english, heard
+        return english, kept
     choice = choose_model(audio, settings)
     if choice is not None and choice.model == ENGLISH_MODEL:
-        return choice, heard
+        return choice, kept
     return choice, None
 
 

@@ -102,3 +102,23 @@ def test_cli_shows_and_filters_by_language(
     assert found.exit_code == 0
     hits = json.loads(found.stdout)["results"]
     assert hits and {h["video_id"] for h in hits} == {spanish.video_id}
+
+
+def test_a_long_first_window_is_probed_on_its_start_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows longer than PROBE_WHOLE_S: tiny.en hears only the first PROBE_S seconds; the
+    file still comes out whole, by the right model (here with both limits shrunk to fit)."""
+    from heimdex_lab.config import Settings
+    from heimdex_lab.ingest import transcript
+
+    settings = Settings()
+    whole = {
+        name: transcript.transcribe_file(SAMPLES / name, 15.0, settings)
+        for name in ("space_talk.mp4", "mercado_es.mp4")
+    }
+    monkeypatch.setattr(transcript, "PROBE_WHOLE_S", 5.0)
+    monkeypatch.setattr(transcript, "PROBE_S", 4.0)
+    for name, before in whole.items():
+        probed = transcript.transcribe_file(SAMPLES / name, 15.0, settings)
+        assert (probed.model, probed.language) == (before.model, before.language)
+        assert [s.text for s in probed.segments] == [s.text for s in before.segments]
+    assert whole["space_talk.mp4"].model == "tiny.en" and whole["mercado_es.mp4"].model == "base"
