@@ -11,6 +11,16 @@ import urllib.request
 from pathlib import Path
 
 
+def cli(library: Path, *args: str, stdin: str = "") -> str:
+    """``heimdex --library LIBRARY ARGS…`` in a subprocess; its stdout (it must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), *args],
+        input=stdin, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,21 +18,12 @@ import httpx
 import pytest
 
 from heimdex_lab import Library
-from tests.server import Server
+from tests.server import Server, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
 LIMIT = 5_000_000  # the server's upload limit here: the samples are far smaller
 RATE = 240  # requests a minute per token
-
-
-def _cli(library: Path, *args: str, stdin: str = "") -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), *args],
-        input=stdin, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +35,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(library: Path) -> Iterator[Server]:
     library.mkdir(parents=True)
     for name in ("alice", "bob"):
-        _cli(library, "users", "add", name, stdin=f"{name}-secret-pw\n")
+        cli(library, "users", "add", name, stdin=f"{name}-secret-pw\n")
     env = {"HEIMDEX_MAX_UPLOAD_BYTES": str(LIMIT), "HEIMDEX_API_RATE_LIMIT": f"{RATE}/minute"}
     srv = Server(library, "local", auth=True, env=env)
     yield srv
@@ -56,7 +45,7 @@ def server(library: Path) -> Iterator[Server]:
 def _client(server: Server, library: Path, user: str | None) -> httpx.Client:
     headers = {}
     if user is not None:
-        headers["Authorization"] = f"Bearer {_cli(library, 'users', 'token', user)}"
+        headers["Authorization"] = f"Bearer {cli(library, 'users', 'token', user)}"
     return httpx.Client(base_url=server.url, headers=headers, timeout=60)
 
 
@@ -265,7 +254,7 @@ def test_rate_limit_answers_429_with_retry_after(server: Server, library: Path) 
         assert limited.json()["error"] == "rate_limited"
         assert 1 <= int(limited.headers["retry-after"]) <= 60
         assert other.get("/api/v1/videos").status_code == 200  # limits are per token
-        _cli(library, "users", "token", "carol", "--revoke")
+        cli(library, "users", "token", "carol", "--revoke")
         assert other.get("/api/v1/videos").status_code == 401
 
 

@@ -8,8 +8,6 @@ not declare, a body that does not match its declared schema, or a wrong content 
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,19 +23,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.server import Server
+from tests.server import Server, cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 EXAMPLES = 25  # per operation and mode: about a minute for the whole schema on 2 cores
-
-
-def _cli(library: Path, *args: str, stdin: str = "") -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "heimdex_lab.cli", "--library", str(library), *args],
-        input=stdin, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +34,9 @@ def signed_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server
     """A server with accounts on and one ingested video of alice's; her bearer token."""
     library = tmp_path_factory.mktemp("openapi") / "library"
     library.mkdir()
-    _cli(library, "users", "add", "alice", stdin="alice-secret-pw\n")
-    _cli(library, "--user", "alice", "ingest", str(SAMPLES / "space_talk.mp4"), "--json")
-    token = _cli(library, "users", "token", "alice")
+    cli(library, "users", "add", "alice", stdin="alice-secret-pw\n")
+    cli(library, "--user", "alice", "ingest", str(SAMPLES / "space_talk.mp4"), "--json")
+    token = cli(library, "users", "token", "alice")
     # A limit the fuzzer never reaches: once limited, every answer would be 429 for a minute.
     server = Server(library, "local", auth=True, env={"HEIMDEX_API_RATE_LIMIT": "100000/minute"})
     yield server, token
