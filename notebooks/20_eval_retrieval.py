@@ -121,7 +121,7 @@ with tracking.run("20_eval_retrieval", run_id=mlflow_run_id):
          "confidence_sets": confidence_sets}
     )
     for name, values in confidence_rates.items():  # all: every set together
-        prefix = "confidence." if name == "all" else f"confidence.{name}."
+        prefix = "confidence_fit." if name == "all" else f"confidence_fit.{name}."
         tracking.log_metrics_dict(values, prefix=prefix)
     for unit, seconds in embed_seconds.items():  # what embedding the library's units cost
         mlflow.log_metric(f"embed_s.{unit.replace(' ', '.').replace('+', '_')}", seconds)
