@@ -183,6 +183,9 @@ def search(
     language: Annotated[
         str | None, typer.Option(help="Only videos spoken in this language (ISO 639-1: es, de…).")
     ] = None,
+    min_confidence: Annotated[
+        str, typer.Option(help="Only results this sure or surer: low (all), medium or high.")
+    ] = "low",
     as_json: JsonFlag = False,
 ) -> None:
     """Search scenes by what is said (meaning and exact words) and shown."""
@@ -195,14 +198,15 @@ def search(
             videos=video or (),
             mode=mode,
             language=language,
+            min_confidence=min_confidence,
         )
 
     def human() -> None:
         typer.echo(f"{result.total} scene(s); page {result.page}")
         for n, hit in enumerate(result.hits, start=(result.page - 1) * result.k + 1):
             typer.echo(
-                f"{n:3d}. {hit.score:+.3f}  {hit.filename}  {hit.start:.1f}-{hit.end:.1f} s  "
-                f"{hit.scene_id}"
+                f"{n:3d}. {hit.score:+.3f} {hit.confidence:6s}  {hit.filename}  "
+                f"{hit.start:.1f}-{hit.end:.1f} s  {hit.scene_id}"
                 + (f"  [{', '.join(hit.people)}]" if hit.people else "")
                 + f"\n      {hit.snippet or '(no speech)'}"
             )
@@ -237,7 +241,14 @@ def evaluate(
         if report.unanswerable:
             typer.echo(
                 f"unanswerable: {report.unanswerable['queries']:.0f} queries, mean top hybrid "
-                f"score {report.unanswerable['mean_top_score']:.3f}"
+                f"score {report.unanswerable['mean_top_score']:.3f}; a high or medium result: "
+                f"top {report.unanswerable['sure_top']:.0%}, any of {report.k} "
+                f"{report.unanswerable['sure_any']:.0%}"
+            )
+        if report.confidence:
+            typer.echo(
+                f"correct top results: {report.confidence['correct_top']:.0f}, high or medium "
+                f"{report.confidence['sure']:.0%}, high {report.confidence['high']:.0%}"
             )
 
     _emit(report.to_dict(), as_json, human)

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     # left to meaning.
     exact_first: bool = True
     exact_max_words: int = Field(default=4, ge=0)
+    # Result confidence (search/confidence.py): an exact-word match, or a text or screen cosine
+    # of at least `confidence_high`, is high; one of at least `confidence_medium` is medium.
+    # Fitted (eval/confidence.py, notebook 20) on the lectures and the samples: 20 unanswerable
+    # queries, 120 right top results. README, "Result confidence".
+    confidence_high: float = Field(default=0.46, ge=-1, le=1)
+    confidence_medium: float = Field(default=0.29, ge=-1, le=1)
 
     # HTTP API (`heimdex serve`).
     api_rate_limit: str = Field(
@@ -226,6 +232,8 @@ DESCRIPTIONS = {
     "search_candidates": "scenes each signal contributes before fusion",
     "exact_first": "scenes holding every content word of a short query rank first",
     "exact_max_words": "longest query (in content words) that exact-first applies to",
+    "confidence_high": "text or screen similarity from which a result is of high confidence",
+    "confidence_medium": "text or screen similarity from which a result is of medium confidence",
     "serve_torch_threads": "torch threads in `heimdex serve`",
     "serve_max_searches": "searches the server runs at once",
 }

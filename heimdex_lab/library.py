@@ -336,10 +336,16 @@ class Library:
         weights: Mapping[str, float] | None = None,
         fusion: str | None = None,
         language: str | None = None,
+        min_confidence: str = "low",
     ) -> SearchPage:
         """Ranked scenes for ``query``: ``page.hits`` (dataclasses) and ``page.frame`` (Polars).
-        ``language`` (ISO 639-1, e.g. ``es``) keeps videos whose speech is in that language."""
+        ``language`` (ISO 639-1, e.g. ``es``) keeps videos whose speech is in that language;
+        ``min_confidence`` (low, medium, high) keeps results that sure or surer (each hit's
+        ``confidence``; low: all of them)."""
+        from heimdex_lab.search.confidence import check_level
         from heimdex_lab.search.engine import SearchEngine
+
+        check_level(min_confidence)
 
         if language:
             spoken = self.catalog.videos_in_language(self.user, language.strip().lower())
@@ -347,7 +353,9 @@ class Library:
             if not videos:
                 return SearchPage(query, 0, page, k, ())
         engine = SearchEngine(self.settings, self.catalog, lambda: self.vectors)
-        return engine.search(query, k, page, tuple(people), tuple(videos), mode, weights, fusion)
+        return engine.search(
+            query, k, page, tuple(people), tuple(videos), mode, weights, fusion, min_confidence
+        )
 
     def screen_marks(self, page: SearchPage) -> dict[str, ScreenMark]:
         """For each hit of ``page`` whose on-screen text holds a word of the query: the keyframe

@@ -108,6 +108,10 @@ def log_report(report: Any) -> None:
         for signal, metrics in signals.items():
             if metrics is not None:
                 log_metrics_dict(metrics, prefix=f"{kind}.{signal}.")
+    # How sure the results of unanswerable queries, and the correct top results, were labelled.
+    for name in ("unanswerable", "confidence"):
+        if getattr(report, name, None):
+            log_metrics_dict(getattr(report, name), prefix=f"{name}.")
 
 
 def log_frame(frame: Any, name: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 
 class VideoState(StrEnum):
@@ -151,6 +151,8 @@ class Hit:
     people: tuple[str, ...]
     keyframe: str | None
     screen_text: str = ""
+    # How far the hit can be trusted (search/confidence.py): "high", "medium" or "low".
+    confidence: Literal["high", "medium", "low"] = "low"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -166,6 +168,7 @@ class Hit:
             "snippet": self.snippet,
             "people": list(self.people),
             "keyframe": self.keyframe,
+            "confidence": self.confidence,
         }
 
 
@@ -213,6 +216,7 @@ class SearchPage:
             "snippet": pl.String,
             "people": pl.List(pl.String),
             "keyframe": pl.String,
+            "confidence": pl.String,
             "score_text": pl.Float64,
             "score_keyword": pl.Float64,
             "score_image": pl.Float64,

@@ -21,7 +21,8 @@
 # (by the hybrid `select_by` metric) is logged on the parent run. With `granularities` set, the
 # ranking grid (`heimdex_lab.eval.sweep.rank_grid`) scores every setting in memory from vectors
 # embedded once per model and scene-text unit (visual queries are left out); without, each
-# setting runs through `Library.evaluate`.
+# setting runs through `Library.evaluate`. Last, the thresholds of result confidence are fitted
+# on this library's queries (and `confidence_sets`) and logged with what they give.
 
 # %% tags=["parameters"]
 library: str = ""  # library directory; empty: $HEIMDEX_LIBRARY, else data/library
@@ -39,6 +40,8 @@ short_keyword_weights: list = [None]  # ranking grid: keyword weight of 1-2 word
 rerank: list = []  # ranking grid: "first>second": second re-scores first's 50 best scenes
 select_by: str = "recall@1"  # hybrid metric that picks the best setting
 select_kind: str = "all"  # over which query kind ("all", "spoken", "keyword", ...)
+confidence_sets: list = []  # more {"library": dir, "queries": file} to fit confidence on
+confidence_target: float = 0.10  # most unanswerable queries that may get a high/medium result
 mlflow_run_id: str = ""  # set by `make batch`; empty: a new run
 
 # %%
@@ -83,6 +86,29 @@ best, best_report = result.best(select_by, select_kind)
 hybrid = best_report.metrics["hybrid"] if select_kind == "all" else best_report.by_kind[select_kind]["hybrid"]
 print(f"best: {best.name} ({select_kind} {select_by} {hybrid[select_by]:.3f})")
 
+# %% [markdown]
+# ## Result confidence
+# `high` / `medium` / `low` on every result (`heimdex_lab.search.confidence`): an exact-word
+# match, or a text or screen cosine over the thresholds fitted here
+# (`heimdex_lab.eval.confidence.fit_thresholds`). Settings `confidence_high` and
+# `confidence_medium` hold the values fitted on the lectures and the samples (README).
+
+# %%
+from heimdex_lab.eval.confidence import collect_evidence, fit_thresholds, rates
+
+evidence = collect_evidence(lib, queries_path)
+for extra in confidence_sets:
+    other = Library.open(tracking.resolve(extra["library"], root), **models)
+    evidence += collect_evidence(other, tracking.resolve(extra["queries"], root))
+confidence_high, confidence_medium = fit_thresholds(evidence, confidence_target)
+confidence_rates = {"all": rates(evidence, confidence_high, confidence_medium)}
+for name in sorted({row["set"] for row in evidence}):
+    subset = [row for row in evidence if row["set"] == name]
+    confidence_rates[name] = rates(subset, confidence_high, confidence_medium)
+print(f"fitted: high {confidence_high:.2f}, medium {confidence_medium:.2f} "
+      f"(configured: {lib.settings.confidence_high:.2f}, {lib.settings.confidence_medium:.2f})")
+pl.DataFrame([{"set": name, **values} for name, values in confidence_rates.items()])
+
 # %%
 with tracking.run("20_eval_retrieval", run_id=mlflow_run_id):
     tracking.log_params(
@@ -90,8 +116,13 @@ with tracking.run("20_eval_retrieval", run_id=mlflow_run_id):
          "sweep": sweep, "queries": queries, "text_models": text_models, "fusions": fusions,
          "exact_first": exact_first, "best_keyword_weight": best.weights["keyword"],
          "best_setting": best.name, "granularities": granularities, "rerank": rerank,
-         "short_keyword_weights": short_keyword_weights}
+         "short_keyword_weights": short_keyword_weights, "confidence_high": confidence_high,
+         "confidence_medium": confidence_medium, "confidence_target": confidence_target,
+         "confidence_sets": confidence_sets}
     )
+    for name, values in confidence_rates.items():  # all: every set together
+        prefix = "confidence_fit." if name == "all" else f"confidence_fit.{name}."
+        tracking.log_metrics_dict(values, prefix=prefix)
     for unit, seconds in embed_seconds.items():  # what embedding the library's units cost
         mlflow.log_metric(f"embed_s.{unit.replace(' ', '.').replace('+', '_')}", seconds)
     for point, report, seconds in result.points:

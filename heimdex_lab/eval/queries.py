@@ -4,7 +4,8 @@ Each line: ``{"query": str, "relevant": [{"video": FILENAME, "start": s, "end": 
 optional ``"kind"`` (spoken, keyword, visual, screen) that groups the metrics.
 A scene is relevant when it overlaps a relevant range of a video with that file name.
 A query of kind ``unanswerable`` has ``"relevant": []``: nothing should match it; it is not
-scored for recall, and the report gives the best hybrid score such queries still got.
+scored for recall, and the report gives the best hybrid score such queries still got and how
+often their results were labelled high or medium confidence (search/confidence.py).
 """
 
 from __future__ import annotations
@@ -59,8 +60,13 @@ class EvalReport:
     metrics: dict[str, dict[str, float] | None]
     by_kind: dict[str, dict[str, dict[str, float] | None]] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
-    # Queries with no right answer: how many, and the mean of their best hybrid scores.
+    # Queries with no right answer: how many, the mean of their best hybrid scores, and the
+    # share of them whose top hybrid result (``sure_top``) or any of whose ``k`` results
+    # (``sure_any``) is of high or medium confidence.
     unanswerable: dict[str, float] | None = None
+    # Of the judged queries whose top hybrid result is relevant: how many, and the share of
+    # those results that are of high or medium confidence (``sure``) and of high (``high``).
+    confidence: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +75,7 @@ class EvalReport:
             "metrics": self.metrics,
             "by_kind": self.by_kind,
             "unanswerable": self.unanswerable,
+            "confidence": self.confidence,
         }
 
     @property
@@ -148,12 +155,15 @@ def evaluate_library(
     depth = k  # the ranking depth looked at; recall@10 needs k >= 10
     report = EvalReport(k=k, queries=len(judged), metrics={})
     kinds = sorted({q.kind for q in judged})
+    correct_tops: list[str] = []  # the confidence of each relevant top hybrid result
     for signal, mode in EVAL_MODES.items():
         runs: dict[str, list[str]] = {}
         try:
             for q in judged:
                 page = lib.search(q.query, k=depth, mode=mode, weights=weights, fusion=fusion)
                 runs[q.qid] = [h.scene_id for h in page.hits]
+                if mode == "hybrid" and page.hits and page.hits[0].scene_id in qrels[q.qid]:
+                    correct_tops.append(page.hits[0].confidence)
                 report.rows.append(
                     {
                         "qid": q.qid,
@@ -176,14 +186,27 @@ def evaluate_library(
                 report.by_kind.setdefault(kind, {})[signal] = evaluate(
                     {q.qid: runs[q.qid] for q in subset}, {q.qid: qrels[q.qid] for q in subset}
                 )
+    if correct_tops:
+        report.confidence = {
+            "correct_top": len(correct_tops),
+            "sure": sum(c != "low" for c in correct_tops) / len(correct_tops),
+            "high": sum(c == "high" for c in correct_tops) / len(correct_tops),
+        }
     nothing = [q for q in queries if q.kind == UNANSWERABLE]
     if nothing:
-        tops = []
+        tops, sure_top, sure_any = [], 0, 0
         for q in nothing:
-            hits = lib.search(q.query, k=1, weights=weights, fusion=fusion).hits
+            hits = lib.search(q.query, k=depth, weights=weights, fusion=fusion).hits
             tops.append(hits[0].score if hits else 0.0)
+            sure_top += bool(hits) and hits[0].confidence != "low"
+            sure_any += any(h.confidence != "low" for h in hits)
             report.rows.append({"qid": q.qid, "query": q.query, "kind": q.kind,
-                                "signal": "hybrid", "ranked": [h.scene_id for h in hits],
+                                "signal": "hybrid", "ranked": [h.scene_id for h in hits[:1]],
                                 "relevant": []})  # fmt: skip
-        report.unanswerable = {"queries": len(nothing), "mean_top_score": sum(tops) / len(tops)}
+        report.unanswerable = {
+            "queries": len(nothing),
+            "mean_top_score": sum(tops) / len(tops),
+            "sure_top": sure_top / len(nothing),
+            "sure_any": sure_any / len(nothing),
+        }
     return report

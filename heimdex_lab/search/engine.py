@@ -12,6 +12,7 @@ from typing import Any
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import ModelUnavailable, UsageError
+from heimdex_lab.search.confidence import LEVELS, Confidence, check_level, label, similarity
 from heimdex_lab.search.exact import content_stems, match_tier
 from heimdex_lab.search.fusion import FUSIONS, exact_first, fuse, rank
 from heimdex_lab.search.snippet import query_terms, snippet
@@ -53,7 +54,10 @@ class SearchEngine:
         mode: str = "hybrid",
         weights: Mapping[str, float] | None = None,
         fusion: str | None = None,
+        min_confidence: str = "low",
     ) -> SearchPage:
+        """``min_confidence`` (low, medium, high) keeps only results that sure or surer;
+        ``total`` counts what it keeps. It does not change the order of what is kept."""
         query = (query or "").strip()
         if k < 1:
             raise UsageError(f"k must be at least 1 (got {k})")
@@ -61,6 +65,7 @@ class SearchEngine:
             raise UsageError(f"page must be at least 1 (got {page})")
         if mode not in MODES:
             raise UsageError(f"unknown mode {mode!r} (choose from: {', '.join(MODES)})")
+        minimum = LEVELS.index(check_level(min_confidence))
         fusion = fusion or self.settings.fusion
         if fusion not in FUSIONS:
             raise UsageError(f"unknown fusion {fusion!r} (choose from: {', '.join(FUSIONS)})")
@@ -94,14 +99,18 @@ class SearchEngine:
             fused = fuse(fusion, signals, fusion_weights, rrf_k=self.settings.rrf_k)
         except ValueError as exc:  # weights that switch every signal off, or negative ones
             raise UsageError(str(exc)) from None
-        if fusion_weights.get("keyword", 0.0) > 0 and signals.get("keyword"):
-            fused = self._exact_first(query, fused, signals["keyword"])
+        tiers = self._tiers(query, fused, signals.get("keyword", {}))
+        if fusion_weights.get("keyword", 0.0) > 0 and self.settings.exact_first and tiers:
+            fused = exact_first(fused, tiers)
         ranked = rank(fused)
+        sure = {sid: self._confidence(sid, signals, tiers) for sid in ranked}
+        if minimum:
+            ranked = [sid for sid in ranked if LEVELS.index(sure[sid]) >= minimum]
         page_ids = ranked[(page - 1) * k : page * k]
         found = self.catalog.scenes_by_id(self.owner, page_ids)
         names = self.catalog.people_by_scene(self.owner, page_ids)
         hits = tuple(
-            self._hit(found[sid][0], found[sid][1], fused[sid], signals, query, names)
+            self._hit(found[sid][0], found[sid][1], fused[sid], signals, query, names, sure[sid])
             for sid in page_ids
             if sid in found
         )
@@ -148,23 +157,34 @@ class SearchEngine:
         best = sorted(merged, key=lambda sid: -merged[sid])[:n]
         return {sid: merged[sid] for sid in best}
 
-    def _exact_first(
-        self, query: str, fused: dict[str, float], keyword: Mapping[str, float]
-    ) -> dict[str, float]:
-        """``fused`` with the scenes holding every content word of a short query on top.
+    def _tiers(
+        self, query: str, fused: Mapping[str, float], keyword: Mapping[str, float]
+    ) -> dict[str, int]:
+        """How exactly the fused scenes hold the content words of a short query (``{}`` for a
+        longer one): search ranks the exact ones first, and calls them sure.
 
         Only the keyword signal's scenes can hold them all (its index matches any of the words),
         so only their text is read.
         """
         words = content_stems(query)
-        if not self.settings.exact_first or not 0 < len(words) <= self.settings.exact_max_words:
-            return fused
+        if not keyword or not 0 < len(words) <= self.settings.exact_max_words:
+            return {}
         found = self.catalog.scenes_by_id(self.owner, [sid for sid in keyword if sid in fused])
-        tiers = {
+        return {
             sid: match_tier(words, content_stems(f"{scene.text}\n{scene.screen_text}"))
             for sid, (scene, _) in found.items()
         }
-        return exact_first(fused, tiers)
+
+    def _confidence(
+        self, sid: str, signals: Mapping[str, Mapping[str, float]], tiers: Mapping[str, int]
+    ) -> Confidence:
+        scores = {name: signals.get(name, {}).get(sid) for name in SIGNALS}
+        return label(
+            similarity(scores),
+            tiers.get(sid, 0),
+            self.settings.confidence_high,
+            self.settings.confidence_medium,
+        )
 
     def _knn(
         self, kind: str, model: str, dim: int, vector: Any, videos: Sequence[str]
@@ -212,7 +232,10 @@ class SearchEngine:
     ) -> SearchPage:
         total, rows = self.catalog.scene_listing(self.owner, videos, (page - 1) * k, k, only)
         names = self.catalog.people_by_scene(self.owner, [scene.scene_id for scene, _ in rows])
-        hits = tuple(self._hit(scene, filename, 0.0, {}, query, names) for scene, filename in rows)
+        # No query, nothing to be unsure of: every scene of the filters is what was asked for.
+        hits = tuple(
+            self._hit(scene, filename, 0.0, {}, query, names, "high") for scene, filename in rows
+        )
         return SearchPage(query=query, total=total, page=page, k=k, hits=hits)
 
     def _hit(
@@ -223,6 +246,7 @@ class SearchEngine:
         signals: Mapping[str, Mapping[str, float]],
         query: str,
         people: Mapping[str, list[str]],
+        confidence: Confidence,
     ) -> Hit:
         scores: dict[str, float | None] = {}
         for name in SIGNALS:
@@ -246,4 +270,5 @@ class SearchEngine:
             people=tuple(people.get(scene.scene_id, ())),
             keyframe=keyframe,
             screen_text=scene.screen_text,
+            confidence=confidence,
         )

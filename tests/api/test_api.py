@@ -126,6 +126,23 @@ def test_upload_poll_search_and_preview_plays_from_the_scene_start(
     assert ranged.content == stored[1000:2000]
 
 
+def test_search_labels_confidence_and_filters_by_it(
+    alice: httpx.Client, talk: dict[str, Any]
+) -> None:
+    everything = alice.get("/api/v1/search", params={"q": "orbit"}).json()
+    levels = [r["confidence"] for r in everything["results"]]
+    assert levels[0] == "high" and set(levels) <= {"high", "medium", "low"}  # the word is said
+    sure = alice.get("/api/v1/search", params={"q": "orbit", "min_confidence": "high"}).json()
+    assert sure["total"] == levels.count("high") < everything["total"]
+    assert [r["scene_id"] for r in sure["results"]] == [
+        r["scene_id"] for r in everything["results"] if r["confidence"] == "high"
+    ]
+    nothing = {"q": "penguins on an iceberg", "min_confidence": "medium"}
+    assert alice.get("/api/v1/search", params=nothing).json()["total"] == 0
+    bad = alice.get("/api/v1/search", params={"q": "orbit", "min_confidence": "sure"})
+    assert bad.status_code == 422
+
+
 def test_bad_uploads_are_refused_with_the_reason(
     alice: httpx.Client, server: Server, library: Path
 ) -> None:

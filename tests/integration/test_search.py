@@ -18,7 +18,7 @@ from heimdex_lab.types import IngestResult
 
 ROOT = Path(__file__).resolve().parents[2]
 HIT_KEYS = ["scene_id", "video_id", "filename", "start", "end", "score", "scores", "text",
-            "screen_text", "snippet", "people", "keyframe"]  # fmt: skip
+            "screen_text", "snippet", "people", "keyframe", "confidence"]  # fmt: skip
 
 
 @pytest.fixture()
@@ -118,6 +118,7 @@ def test_video_filter_and_empty_query_listing(lib: Library, ids: dict[str, str])
         ({"query": "cat", "mode": "psychic"}, UsageError),
         ({"query": "cat", "videos": ["nope"]}, NotFound),
         ({"query": "cat", "people": ["Nobody"]}, NotFound),
+        ({"query": "cat", "min_confidence": "certain"}, UsageError),
     ],
 )
 def test_bad_requests_are_clear_errors(lib: Library, kwargs: dict[str, Any], error: type) -> None:
@@ -171,6 +172,42 @@ def test_cli_usage_errors_exit_2_with_one_line(cli, args: list[str], message: st
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_unanswerable_query_is_all_low_and_an_exact_word_high(lib: Library) -> None:
+    nothing = lib.search("penguins on an iceberg", k=100)
+    assert nothing.total == len(nothing.hits) > 0  # every scene is still ranked...
+    assert {h.confidence for h in nothing.hits} == {"low"}  # ...and none is called a match
+    budget = lib.search("budget")
+    assert "budget" in budget.hits[0].text.lower() and budget.hits[0].confidence == "high"
+    said = lib.search("the launch was postponed because they ran out of money")
+    assert said.hits[0].confidence == "high"  # a close paraphrase of what was said
+
+
+def test_min_confidence_hides_weaker_results_and_total_counts_the_rest(lib: Library) -> None:
+    everything = lib.search("budget", k=100)
+    assert lib.search("budget", k=100, min_confidence="low") == everything  # the default
+    for minimum, kept in (("medium", {"medium", "high"}), ("high", {"high"})):
+        sure = lib.search("budget", k=100, min_confidence=minimum)
+        want = [h for h in everything.hits if h.confidence in kept]
+        assert sure.hits == tuple(want) and sure.total == len(want)  # same order, same hits
+    assert lib.search("budget", k=100, min_confidence="high").total < everything.total
+    assert lib.search("penguins on an iceberg", min_confidence="medium").total == 0
+
+
+def test_cli_min_confidence(cli) -> None:
+    result = cli("search", "penguins on an iceberg", "--min-confidence", "medium", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "query": "penguins on an iceberg", "total": 0, "page": 1, "k": 10, "results": []
+    }  # fmt: skip
+    result = cli("search", "budget", "--min-confidence", "high", "--json")
+    doc = json.loads(result.stdout)
+    assert doc["total"] >= 1 and {r["confidence"] for r in doc["results"]} == {"high"}
+    human = cli("search", "budget", "-k", "1")
+    assert human.exit_code == 0 and " high " in human.stdout
+    bad = cli("search", "budget", "--min-confidence", "sure")
+    assert bad.exit_code == 2 and "unknown confidence 'sure'" in bad.stderr
+
+
 def test_cli_page_past_the_end_is_empty_not_an_error(cli) -> None:
     result = cli("search", "rocket", "--page", "99", "--json")
     assert result.exit_code == 0
@@ -198,6 +235,10 @@ def test_eval_reports_every_signal(cli) -> None:
     assert keyword["keyword"]["recall@1"] == 1.0
     assert spoken["text"]["recall@5"] >= 0.8
     assert spoken["hybrid"]["recall@1"] >= spoken["keyword"]["recall@1"]
+    # The samples' unanswerable queries get no high or medium result; right answers do.
+    nothing = doc["unanswerable"]
+    assert nothing["queries"] == 12 and nothing["sure_top"] == nothing["sure_any"] == 0.0
+    assert doc["confidence"]["correct_top"] >= 20 and doc["confidence"]["sure"] >= 0.9
 
 
 def test_eval_names_the_bad_line(cli, tmp_path: Path) -> None:

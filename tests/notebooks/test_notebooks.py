@@ -21,7 +21,12 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_notebooks_are_paired_and_stored_without_outputs() -> None:
     import nbformat
 
-    assert [n.stem for n in NOTEBOOKS] == ["00_ingest", "10_search", "20_eval_retrieval", "30_people"]
+    assert [n.stem for n in NOTEBOOKS] == [
+        "00_ingest",
+        "10_search",
+        "20_eval_retrieval",
+        "30_people",
+    ]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         assert path.with_suffix(".py").is_file(), f"{path.name} has no py:percent pair"
@@ -54,7 +59,9 @@ def test_nbval_runs_every_notebook(tmp_path: Path) -> None:
     assert f"{cells} passed" in result.stdout, "nbval runs every code cell"
     # 00_ingest really ingested the samples into the library it was pointed at.
     lib = Library.open(tmp_path / "library")
-    videos = [p for p in (ROOT / "data" / "samples").iterdir() if p.suffix in (".mp4", ".mkv", ".webm")]
+    videos = [
+        p for p in (ROOT / "data" / "samples").iterdir() if p.suffix in (".mp4", ".mkv", ".webm")
+    ]
     assert lib.videos()["state"].to_list() == ["ready"] * len(videos)
     # 30_people enrolled Grace Hopper from a photo and found her in the sample video.
     assert lib.people_frame().select("name", "scenes").rows() == [("Grace Hopper", 1)]
@@ -91,6 +98,18 @@ def test_papermill_eval_run_is_tracked_in_mlflow(
     assert run.data.params["fusion"] == "convex"
     assert run.data.params["models.text"] == lib.settings.text_model
     assert run.data.params["best_keyword_weight"] in {"0.0", "0.1"}
+    # Confidence thresholds fitted on the samples' queries, 12 of them unanswerable.
+    high, medium = (
+        float(run.data.params["confidence_high"]),
+        float(run.data.params["confidence_medium"]),
+    )
+    assert 0.0 < medium <= high < 1.0
+    assert metrics["confidence_fit.unanswerable_queries"] == 12
+    assert metrics["confidence_fit.unanswerable_any_sure"] <= 0.1
+    assert metrics["confidence_fit.correct_top_sure"] >= 0.9
+    assert metrics["confidence_fit.samples/queries.unanswerable_queries"] == 12
+    # With the configured thresholds (heimdex eval's figures):
+    assert metrics["unanswerable.sure_any"] == 0.0 and metrics["confidence.sure"] >= 0.9
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id)}
     assert {"per_query.parquet", "sweep.parquet", "notebook"} <= artifacts
     children = mlflow.search_runs(

@@ -31,13 +31,19 @@ def search(
         str | None,
         Query(max_length=16, description='only videos spoken in this language (ISO 639-1, "es")'),
     ] = None,
+    min_confidence: Annotated[
+        Literal["low", "medium", "high"],
+        Query(description="only results this sure or surer; low: all (each result's confidence)"),
+    ] = "low",
 ) -> SearchResults:
     """Ranked scenes, as `heimdex search --json`: query, total, page, results.
 
     ``keyframe`` is the URL of the scene's middle keyframe (a file path in the CLI).
     """
     with ctx.searches:  # at most serve_max_searches at once; the rest wait their turn
-        found = lib.search(q, k, page, person, video, mode, language=language)
+        found = lib.search(
+            q, k, page, person, video, mode, language=language, min_confidence=min_confidence
+        )
     hits = [
         dataclasses.replace(h, keyframe=keyframe_url(h.scene_id) if h.keyframe else None)
         for h in found.hits
