@@ -16,12 +16,15 @@ import argparse
 import itertools
 import json
 import math
+import os
 import shutil
 import subprocess
 import tempfile
 import wave
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -52,6 +55,8 @@ class VideoSpec:
     audio_codec: str = "aac"
     options: dict[str, str] = field(default_factory=lambda: {"crf": "30", "preset": "medium"})
     voice: str = "en-us"  # the espeak-ng voice: its language is the video's spoken language
+    fps: int = FPS
+    size: tuple[int, int] = SIZE  # frames are scaled to it (slides too: small text blurs)
 
 
 def _photo(name: str) -> Image.Image:
@@ -236,9 +241,11 @@ def _slide(lines: tuple[str, ...], colour: tuple[int, int, int]) -> Image.Image:
     return image
 
 
-def _frame(photo: Image.Image, progress: float, focus: float = 0.5) -> np.ndarray:
-    """The photo cover-fitted to SIZE with a slow zoom (1.00 → 1.08 over the shot)."""
-    w, h = SIZE
+def _frame(
+    photo: Image.Image, progress: float, focus: float = 0.5, size: tuple[int, int] = SIZE
+) -> np.ndarray:
+    """The photo cover-fitted to ``size`` with a slow zoom (1.00 → 1.08 over the shot)."""
+    w, h = size
     scale = max(w / photo.width, h / photo.height) * (1.0 + 0.08 * progress)
     resized = photo.resize(
         (math.ceil(photo.width * scale), math.ceil(photo.height * scale)), Image.Resampling.BILINEAR
@@ -261,13 +268,13 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     frames_per_shot = []
     for shot, pcm in zip(spec.shots, speech, strict=True):
         need = LEAD_IN_S + (len(pcm) / AUDIO_RATE if pcm is not None else 0.0) + TAIL_S
-        frames_per_shot.append(math.ceil(max(need, shot.min_s) * FPS))
+        frames_per_shot.append(math.ceil(max(need, shot.min_s) * spec.fps))
     total_frames = sum(frames_per_shot)
-    audio = np.zeros(math.ceil(total_frames / FPS * AUDIO_RATE), dtype=np.int16)
+    audio = np.zeros(math.ceil(total_frames / spec.fps * AUDIO_RATE), dtype=np.int16)
     truth_shots, sentences, cuts = [], [], []
     start_frame = 0
     for shot, pcm, n in zip(spec.shots, speech, frames_per_shot, strict=True):
-        start, end = start_frame / FPS, (start_frame + n) / FPS
+        start, end = start_frame / spec.fps, (start_frame + n) / spec.fps
         if start_frame:
             cuts.append(round(start, 4))
         truth_shots.append(
@@ -288,26 +295,34 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
 
     path = out_dir / spec.name
     container = av.open(str(path), "w")
-    vstream = container.add_stream(spec.codec, rate=FPS, options=spec.options)
-    vstream.width, vstream.height, vstream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+    vstream = container.add_stream(spec.codec, rate=spec.fps, options=spec.options)
+    vstream.width, vstream.height, vstream.pix_fmt = spec.size[0], spec.size[1], "yuv420p"
     astream = None
     if spec.audio:
         astream = container.add_stream(spec.audio_codec, rate=AUDIO_RATE, layout="mono")
     chunk = 1024
+    samples_per_frame = AUDIO_RATE / spec.fps
     audio_pos = 0
     frame_no = 0
     slides = itertools.cycle(SLIDE_COLOURS)
     for shot, n in zip(spec.shots, frames_per_shot, strict=True):
         photo = _slide(shot.screen, next(slides)) if shot.screen else _photo(shot.image)
+        # Scaled once to what the zoom's last frame needs: each frame then resizes a small image.
+        cover = max(spec.size[0] / photo.width, spec.size[1] / photo.height) * 1.08
+        if cover < 1.0:
+            photo = photo.resize(
+                (math.ceil(photo.width * cover), math.ceil(photo.height * cover)),
+                Image.Resampling.LANCZOS,
+            )
         for i in range(n):
             frame = av.VideoFrame.from_ndarray(
-                _frame(photo, i / max(n - 1, 1), shot.focus), format="rgb24"
+                _frame(photo, i / max(n - 1, 1), shot.focus, spec.size), format="rgb24"
             )
             frame.pts = frame_no
             container.mux(vstream.encode(frame))
             frame_no += 1
             # Keep audio muxed alongside the video it belongs to.
-            while astream is not None and audio_pos < min(len(audio), frame_no / FPS * AUDIO_RATE):
+            while astream is not None and audio_pos < min(len(audio), frame_no * samples_per_frame):
                 piece = audio[audio_pos : audio_pos + chunk]
                 aframe = av.AudioFrame.from_ndarray(
                     piece.reshape(1, -1), format="s16", layout="mono"
@@ -321,9 +336,9 @@ def render(spec: VideoSpec, out_dir: Path) -> dict[str, object]:
     container.close()
     return {
         "file": spec.name,
-        "duration_s": total_frames / FPS,
-        "fps": FPS,
-        "size": list(SIZE),
+        "duration_s": total_frames / spec.fps,
+        "fps": spec.fps,
+        "size": list(spec.size),
         "has_audio": spec.audio,
         "language": spec.voice.split("-")[0] if spec.audio else None,
         "cuts": cuts,
@@ -355,6 +370,47 @@ def long_spec(seconds: float, name: str, offset: int = 0, slides: bool = False) 
         total += LEAD_IN_S + TAIL_S + 0.065 * len(sentence)  # espeak at 150 wpm ≈ 65 ms/char
         i += 1
     return VideoSpec(name, shots)
+
+
+def fixed_shots(
+    table: dict[str, list[str]], photos: list[str], stride: int, shot_s: float, **spec: Any
+) -> list[VideoSpec]:
+    """One video per entry of ``table`` (file name: sentences), a photo and a sentence per shot,
+    every shot ``shot_s`` long; video ``v``'s shot ``s`` shows ``photos[(stride * v + s) % n]``.
+    ``spec`` goes to each `VideoSpec` (frame rate, size, encoder options)."""
+    return [
+        VideoSpec(
+            name,
+            [
+                Shot(photos[(stride * v + s) % len(photos)], sentence, "", min_s=shot_s)
+                for s, sentence in enumerate(sentences)
+            ],
+            **spec,
+        )
+        for v, (name, sentences) in enumerate(table.items())
+    ]
+
+
+def render_set(specs: list[VideoSpec], out_dir: Path, shot_s: float, generator: str) -> None:
+    """Render ``specs`` into ``out_dir`` on every core, check that each cuts exactly every
+    ``shot_s`` seconds (so scene times do not depend on how fast espeak-ng speaks) and write
+    their ground truth to ``out_dir/<set>.json``, the set named after its generator
+    (``data/eval/make_<set>.py``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=min(len(specs), os.cpu_count() or 1)) as pool:
+        truth = list(pool.map(render, specs, itertools.repeat(out_dir)))
+    for spec, video in zip(specs, truth, strict=True):
+        expected = [round(shot_s * i, 4) for i in range(1, len(spec.shots))]
+        if video["cuts"] != expected:
+            raise SystemExit(
+                f"{spec.name}: cuts {video['cuts']} are not every {shot_s} s: a scene is too "
+                "long to speak in one shot; shorten it"
+            )
+        print(f"{spec.name}: {video['duration_s']:.1f} s", flush=True)
+    name = Path(generator).stem.removeprefix("make_")
+    (out_dir / f"{name}.json").write_text(
+        json.dumps({"generator": generator, "videos": truth}, indent=2) + "\n"
+    )
 
 
 def main() -> None:

@@ -15,13 +15,12 @@ wrong scene; queries.jsonl holds spoken paraphrases, names and terms, and unansw
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # make_samples
-from make_samples import Shot, VideoSpec, render  # noqa: E402
+from make_samples import VideoSpec, fixed_shots, render_set  # noqa: E402
 
 SHOT_S = 7.0
 # Colour and grey photos alternate, so each cut changes hue, saturation and brightness.
@@ -90,35 +89,14 @@ TALKS: dict[str, list[str]] = {
 
 
 def specs() -> list[VideoSpec]:
-    out = []
-    for v, (name, sentences) in enumerate(TALKS.items()):
-        shots = [
-            Shot(PHOTOS[(5 * v + s) % len(PHOTOS)], sentence, "", min_s=SHOT_S)
-            for s, sentence in enumerate(sentences)
-        ]
-        out.append(VideoSpec(name, shots))
-    return out
+    return fixed_shots(TALKS, PHOTOS, 5, SHOT_S)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=HERE / "talks")
     args = parser.parse_args()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    truth = []
-    for spec in specs():
-        video = render(spec, args.out_dir)
-        expected = [round(SHOT_S * i, 4) for i in range(1, len(spec.shots))]
-        if video["cuts"] != expected:
-            raise SystemExit(
-                f"{spec.name}: cuts {video['cuts']} are not every {SHOT_S} s: a sentence is "
-                "too long to speak in one shot; shorten it"
-            )
-        truth.append(video)
-        print(f"{spec.name}: {video['duration_s']:.1f} s")
-    (args.out_dir / "talks.json").write_text(
-        json.dumps({"generator": "data/eval/make_talks.py", "videos": truth}, indent=2) + "\n"
-    )
+    render_set(specs(), args.out_dir, SHOT_S, "data/eval/make_talks.py")
 
 
 if __name__ == "__main__":
