@@ -445,6 +445,35 @@ class Library:
         ]
         return pl.DataFrame(rows, schema=PEOPLE_SCHEMA)
 
+    def person_faces(self) -> dict[str, Path]:
+        """Per person id: a picture of their face (a matched face's crop, else the face cut from
+        their first photo, else that photo), for the app's people cards."""
+        from heimdex_lab.people import face_picture
+
+        pictures = {}
+        for person_id, relative in self.catalog.person_faces(self.user).items():
+            path = self.path / relative
+            face = face_picture(path)
+            pictures[person_id] = face if face.is_file() else path
+        return pictures
+
+    def merge_people(self, names: Sequence[str], into: str) -> PersonResult:
+        """Fold every person of ``names`` (other than ``into``) into the person ``into``."""
+        sources = [n for n in dict.fromkeys(names) if n != into]
+        if not sources:
+            raise UsageError("choose at least two people to merge")
+        for name in sources:
+            result = self.people.merge(name, into)
+        return result
+
+    def covers(self) -> dict[str, tuple[str, Path]]:
+        """Per video id: the keyframe that stands for the video (its middle scene's middle one)
+        and that scene's id; videos without keyframes yet are left out."""
+        return {
+            video_id: (scene_id, self.path / keyframe)
+            for video_id, (scene_id, keyframe) in self.catalog.cover_keyframes(self.user).items()
+        }
+
     def models(self) -> list[ModelStatus]:
         from heimdex_lab.embed.registry import model_statuses
 

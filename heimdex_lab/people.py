@@ -16,14 +16,26 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from heimdex_lab.config import Settings
-from heimdex_lab.embed.face import FaceBackend, cluster, face_backend, match_faces, threshold
+from heimdex_lab.embed.face import (
+    FaceBackend,
+    FaceBox,
+    cluster,
+    face_backend,
+    match_faces,
+    threshold,
+)
 from heimdex_lab.errors import HeimdexError, NotFound, UsageError
-from heimdex_lab.ingest.faces import usable
+from heimdex_lab.ingest.faces import crop, usable
 from heimdex_lab.store.catalog import Catalog, FaceRow, PersonPhotoRow, PersonRow
 from heimdex_lab.store.vectors import FACES, VectorStore
 
 # Enrolment photos are scaled down to this before detection: bounds the cost of a huge photo.
 _PHOTO_MAX_SIDE = 1600
+
+
+def face_picture(photo: Path) -> Path:
+    """Where the crop of an enrolment photo's face is kept, next to the photo."""
+    return photo.with_suffix(".face.jpg")
 
 
 class InvalidPhoto(HeimdexError):
@@ -92,8 +104,9 @@ class People:
 
     # Enrolment -----------------------------------------------------------------------------
 
-    def face_of(self, photo: Path) -> tuple[np.ndarray, Image.Image]:
-        """The one usable face of an enrolment photo, or `InvalidPhoto` saying what is wrong."""
+    def face_of(self, photo: Path) -> tuple[np.ndarray, Image.Image, FaceBox]:
+        """The one usable face of an enrolment photo (its vector, the photo, the face's box), or
+        `InvalidPhoto` saying what is wrong."""
         name = str(photo)
         try:
             with Image.open(photo) as opened:
@@ -118,7 +131,7 @@ class People:
             raise InvalidPhoto(
                 name, f"the face is too small ({size} px; at least {self.settings.face_min_px} px)"
             )
-        return self.backend.embed(pixels, boxes)[0], image
+        return self.backend.embed(pixels, boxes)[0], image, boxes[0]
 
     def add(self, name: str, photos: Sequence[Path]) -> PersonResult:
         """Enrol ``name`` from photos (or add photos to them); every photo is checked first."""
@@ -130,10 +143,12 @@ class People:
         folder = self.root / "people" / person.id
         folder.mkdir(parents=True, exist_ok=True)
         rows = []
-        for photo, (vector, image) in zip(photos, faces, strict=True):
+        for photo, (vector, image, box) in zip(photos, faces, strict=True):
             photo_id = uuid.uuid4().hex[:12]
             target = folder / f"{photo_id}.jpg"
             image.save(target, "JPEG", quality=90)
+            # The face alone, as the app shows the person (face_picture finds it by name).
+            crop(image, box).save(face_picture(target), "JPEG", quality=90)
             rows.append(PersonPhotoRow(
                 id=f"{person.id}:{photo_id}", person_id=person.id,
                 path=target.relative_to(self.root).as_posix(), vector=vector.tolist(),

@@ -648,6 +648,25 @@ class Catalog:
             )
             return {vid: n for vid, n in rows}
 
+    def cover_keyframes(self, owner: str) -> dict[str, tuple[str, str]]:
+        """Per video of the owner: (scene id, keyframe path) of its middle scene's middle
+        keyframe, the picture that stands for the video in the app's library grid."""
+        with self.session() as s:
+            rows = s.execute(
+                select(SceneRow.video_id, SceneRow.id, SceneRow.keyframes)
+                .where(SceneRow.owner == owner)
+                .order_by(SceneRow.video_id, SceneRow.no)
+            )
+            framed: dict[str, list[tuple[str, list[str]]]] = {}
+            for video_id, scene_id, keyframes in rows:
+                if keyframes:
+                    framed.setdefault(video_id, []).append((scene_id, keyframes))
+        covers = {}
+        for video_id, scenes in framed.items():
+            scene_id, keyframes = scenes[len(scenes) // 2]
+            covers[video_id] = (scene_id, keyframes[len(keyframes) // 2])
+        return covers
+
     def delete_video(self, video_id: str) -> None:
         """Every catalog row of a video, in one transaction."""
         with self.session() as s:
@@ -751,6 +770,18 @@ class Catalog:
                     )
                 )
             )
+
+    def busiest_owners(self, limit: int) -> list[str]:
+        """The owners with the most ready videos, most first (whose searches to warm up)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(VideoRow.owner, func.count())
+                .where(VideoRow.state == VideoState.READY)
+                .group_by(VideoRow.owner)
+                .order_by(func.count().desc(), VideoRow.owner)
+                .limit(limit)
+            )
+            return [owner for owner, _n in rows]
 
     def keyword_scores(
         self,
@@ -916,6 +947,29 @@ class Catalog:
                 .order_by(PersonRow.name)
             )
             return [(pid, name, int(p), int(n)) for pid, name, p, n in rows]
+
+    def person_faces(self, owner: str) -> dict[str, str]:
+        """Per person of the owner: a picture of their face (path relative to the library): the
+        crop of their closest matched face in a video, else their first reference photo."""
+        with self.session() as s:
+            faces = s.execute(
+                select(FaceRow.person_id, FaceRow.crop)
+                .where(FaceRow.owner == owner, FaceRow.person_id.is_not(None))
+                .order_by(FaceRow.person_id, FaceRow.score, FaceRow.id)
+            )
+            pictures: dict[str, str] = {}
+            for person_id, crop in faces:
+                if person_id is not None:
+                    pictures.setdefault(person_id, crop)
+            photos = s.execute(
+                select(PersonPhotoRow.person_id, PersonPhotoRow.path)
+                .join(PersonRow, PersonRow.id == PersonPhotoRow.person_id)
+                .where(PersonRow.owner == owner)
+                .order_by(PersonPhotoRow.id)
+            )
+            for person_id, path in photos:
+                pictures.setdefault(person_id, path)
+        return pictures
 
     def person_refs(self, owner: str, backend: str) -> tuple[list[str], list[list[float]]]:
         """Every reference face vector of the owner's people, with its person id."""
