@@ -12,9 +12,7 @@ cards show them as text.
 
 from __future__ import annotations
 
-import base64
 import html
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +20,18 @@ from urllib.parse import quote
 
 import panel as pn
 import param
+from PIL import Image
 
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ingest.worker import worker_for
 from heimdex_lab.library import Library
 from heimdex_lab.types import ScreenMark, SearchPage
-from heimdex_lab.ui.cards import ResultCard
+from heimdex_lab.ui.cards import ResultCards
+from heimdex_lab.ui.export import export_buttons
+from heimdex_lab.ui.library_view import library_view
+from heimdex_lab.ui.people_view import people_view
+from heimdex_lab.ui.thumbs import data_uri
 
 ACCEPTED = [".mp4", ".mov", ".avi", ".mkv", ".webm", "video/*"]
 REFRESH_MS = 1000
@@ -211,63 +214,6 @@ def upload_view(state: LibraryState) -> pn.viewable.Viewable:
     )
 
 
-def library_view(state: LibraryState) -> pn.viewable.Viewable:
-    message = pn.pane.HTML("")
-
-    def table(_version: int) -> pn.viewable.Viewable:
-        frame = state.lib.videos()
-        if frame.is_empty():
-            return pn.pane.Markdown("The library is empty: upload a video first.")
-        view = frame.select(
-            "video_id", "filename", "state", "stage", "progress", "duration_s", "scenes",
-            "language", "error",
-        )  # fmt: skip
-        tab = pn.widgets.Tabulator(
-            view.to_pandas(),
-            show_index=False,
-            disabled=True,
-            selectable=1,
-            sizing_mode="stretch_width",
-            name="videos",
-            css_classes=["heimdex-videos"],
-            formatters={"progress": {"type": "progress", "max": 1}},
-        )
-        retry = pn.widgets.Button(name="Resume selected", button_type="primary")
-        delete = pn.widgets.Button(name="Delete selected", button_type="danger")
-
-        def selected() -> str | None:
-            return str(view["video_id"][tab.selection[0]]) if tab.selection else None
-
-        def on_retry(_: Any) -> None:
-            video_id = selected()
-            if video_id:
-                try:  # on the ingest worker, never in this callback
-                    row = state.lib.resumable(video_id)
-                    state.worker.submit_retry(state.lib.user, video_id, row.filename)
-                    message.object = html.escape(f"{row.filename}: resuming")
-                except HeimdexError as exc:
-                    message.object = f"<b>{html.escape(str(exc))}</b>"
-                state.refresh()
-
-        def on_delete(_: Any) -> None:
-            video_id = selected()
-            if video_id:
-                state.lib.delete_video(video_id)
-                message.object = html.escape(f"Deleted {video_id}.")
-                state.refresh()
-
-        retry.on_click(on_retry)
-        delete.on_click(on_delete)
-        return pn.Column(tab, pn.Row(retry, delete), sizing_mode="stretch_width")
-
-    return pn.Column(
-        pn.pane.Markdown("### Library"),
-        pn.bind(table, state.param.version),
-        message,
-        sizing_mode="stretch_width",
-    )
-
-
 def player_html(video_id: str, start: float, filename: str) -> str:
     if not video_id:
         return "<p><i>Click a result to play it from the start of its scene.</i></p>"
@@ -319,17 +265,14 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         if isinstance(page, str):  # a hint, or an error that may quote the query or a name
             return pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
         marks = search.lib.screen_marks(page) if search.mode in ("hybrid", "screen") else {}
-        cards = [
-            result_card(hit, search, state.serving.api, marks.get(hit.scene_id))
-            for hit in page.hits
-        ]
+        cards = result_cards(page, search, state.serving.api, marks)
         pages = max(1, -(-page.total // page.k))
         prev = pn.widgets.Button(name="◀ Previous", disabled=page.page <= 1)
         nxt = pn.widgets.Button(name="Next ▶", disabled=page.page >= pages)
         prev.on_click(lambda _e: setattr(search, "page", search.page - 1))
         nxt.on_click(lambda _e: setattr(search, "page", search.page + 1))
         summary = pn.pane.Markdown(f"**{page.total}** scene(s) · page {page.page} of {pages}")
-        return pn.Column(summary, *cards, pn.Row(prev, nxt), sizing_mode="stretch_width")
+        return pn.Column(summary, cards, pn.Row(prev, nxt), sizing_mode="stretch_width")
 
     bound = pn.bind(
         results,
@@ -344,7 +287,7 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     return pn.Row(
         pn.Column(
             pn.Row(query, mode),
-            pn.Row(people, videos, language),
+            pn.Row(people, videos, language, export_buttons(search, state.serving.api)),
             bound,
             sizing_mode="stretch_width",
         ),
@@ -353,114 +296,40 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     )
 
 
-def result_card(
-    hit: Any, search: SearchState, api: bool, mark: ScreenMark | None = None
-) -> pn.viewable.Viewable:
-    """A click or Enter/Space anywhere on the card plays the scene from its start. Where the
-    query's words are on screen (``mark``), the card shows that keyframe with their boxes."""
-    if not hit.keyframe:
-        keyframe = ""
-    elif api:  # the browser fetches it (and caches it)
-        keyframe = f"/api/v1/scenes/{quote(hit.scene_id, safe=':')}/keyframe"
-        keyframe += f"?n={mark.keyframe}" if mark else ""
-    else:  # plain panel serve: no API, the picture goes inline
-        path = search.lib.settings.library / mark.path if mark else Path(hit.keyframe)
-        keyframe = "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-    return ResultCard(
-        on_play=lambda: setattr(search, "playing", (hit.video_id, hit.start, hit.filename)),
-        filename=hit.filename,
-        start=hit.start,
-        end=hit.end,
-        score=hit.score,
-        snippet=hit.snippet or "(no speech)",
-        people=list(hit.people),
-        keyframe=keyframe,
-        boxes=[[list(corner) for corner in box] for box in mark.boxes] if mark and keyframe else [],
-        sizing_mode="stretch_width",
-    )
+def result_cards(
+    page: SearchPage, search: SearchState, api: bool, marks: dict[str, ScreenMark]
+) -> ResultCards:
+    """The page's hits as cards; a click or Enter/Space on one plays it from the scene start.
+    Where the query's words are on screen (``marks``), a card shows that keyframe with their
+    boxes. Keyframes are URLs the browser fetches and caches under the API; inline, scaled
+    down, under plain `panel serve`."""
+    hits = []
+    for hit in page.hits:
+        mark = marks.get(hit.scene_id)
+        keyframe, size = "", None
+        if not hit.keyframe:
+            pass
+        elif api:
+            keyframe = f"/api/v1/scenes/{quote(hit.scene_id, safe=':')}/keyframe"
+            keyframe += f"?n={mark.keyframe}" if mark else ""
+        else:
+            path = search.lib.settings.library / mark.path if mark else Path(hit.keyframe)
+            keyframe = data_uri(path)
+            if mark and keyframe:
+                with Image.open(path) as picture:  # reads the header only
+                    size = list(picture.size)
+        hits.append({
+            "filename": hit.filename, "start": hit.start, "end": hit.end, "score": hit.score,
+            "snippet": hit.snippet or "(no speech)", "people": list(hit.people),
+            "keyframe": keyframe, "size": size,
+            "boxes": [[list(c) for c in box] for box in mark.boxes] if mark and keyframe else [],
+        })  # fmt: skip
 
+    def play(n: int) -> None:
+        hit = page.hits[n]
+        search.playing = (hit.video_id, hit.start, hit.filename)
 
-def people_view(state: LibraryState) -> pn.viewable.Viewable:
-    name = pn.widgets.TextInput(name="Name", placeholder="Who is it?")
-    photos = pn.widgets.FileInput(accept="image/*", multiple=True, name="photos")
-    add = pn.widgets.Button(name="Add person", button_type="primary")
-    message = pn.pane.HTML("")
-
-    def on_add(_: Any) -> None:
-        who = (name.value or "").strip()
-        if not who or not photos.value:
-            message.object = "Give a name and at least one photo with exactly one face."
-            return
-        datas = photos.value if isinstance(photos.value, list) else [photos.value]
-        names = photos.filename if isinstance(photos.filename, list) else [photos.filename]
-        with tempfile.TemporaryDirectory() as tmp:
-            paths = []
-            for n, (data, filename) in enumerate(zip(datas, names, strict=True)):
-                path = Path(tmp) / f"{n}_{Path(str(filename)).name}"
-                path.write_bytes(data)
-                paths.append(path)
-            try:
-                result = state.lib.add_person(name.value or "", paths)
-                message.object = (
-                    f"<b>{html.escape(result.name)}</b>: {result.photos} photo(s), found in "
-                    f"{result.faces_found} face(s)."
-                )
-            except HeimdexError as exc:
-                message.object = f"<b>Not added:</b> {html.escape(str(exc).split(': ', 1)[-1])}"
-        state.refresh()
-
-    add.on_click(on_add)
-
-    def people_table(_version: int) -> pn.viewable.Viewable:
-        frame = state.lib.people_frame()
-        if frame.is_empty():
-            return pn.pane.Markdown("Nobody enrolled yet.")
-        return pn.widgets.Tabulator(
-            frame.to_pandas(),
-            show_index=False,
-            disabled=True,
-            sizing_mode="stretch_width",
-            name="people",
-            css_classes=["heimdex-people"],
-        )
-
-    def groups(_version: int) -> pn.viewable.Viewable:
-        rows = []
-        for group in state.lib.people.groups()[:20]:
-            crop = state.lib.path / group.crop
-            who = pn.widgets.TextInput(placeholder="Name this face", width=180)
-            button = pn.widgets.Button(name="Name", width=80)
-
-            def on_name(_e: Any, g: Any = group, w: Any = who) -> None:
-                if w.value.strip():
-                    state.lib.people.name_group(g.group_id, w.value)
-                    state.refresh()
-
-            button.on_click(on_name)
-            rows.append(
-                pn.Row(
-                    pn.pane.JPG(str(crop), width=72),
-                    pn.pane.Markdown(
-                        f"{len(group.face_ids)} face(s) in {len(group.scene_ids)} scene(s)"
-                    ),
-                    who,
-                    button,
-                )
-            )
-        return pn.Column(*rows) if rows else pn.pane.Markdown("No unnamed faces.")
-
-    return pn.Column(
-        pn.pane.Markdown(
-            "### People\nEnrol someone from photos; every scene they appear in is "
-            "found without re-ingesting."
-        ),
-        pn.Row(name, photos, add),
-        message,
-        pn.bind(people_table, state.param.version),
-        pn.pane.Markdown("### Unnamed faces"),
-        pn.bind(groups, state.param.version),
-        sizing_mode="stretch_width",
-    )
+    return ResultCards(on_play=play, hits=hits, sizing_mode="stretch_width")
 
 
 def pn_frame(rows: list[dict[str, Any]]) -> Any:

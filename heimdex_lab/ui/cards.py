@@ -1,4 +1,5 @@
-"""A search result as one clickable card: click or Enter/Space anywhere on it plays the scene.
+"""Search results as clickable cards, all in one component (one model for the page of results,
+not one per card: the page builds faster). Click or Enter/Space anywhere on a card plays it.
 
 Everything on the card (file name, snippet, people) comes from users or their files, so the
 browser builds it from DOM nodes and ``textContent``; no string from a hit is ever parsed as HTML.
@@ -14,20 +15,16 @@ import param
 from panel.custom import JSComponent
 
 
-class ResultCard(JSComponent):
-    """One search hit: keyframe, file and times, snippet, people, and a Play button."""
+class ResultCards(JSComponent):
+    """A page of search hits, each a card: keyframe, file and times, snippet, people, and a
+    Play button; ``send_msg({play: n})`` asks to play the n-th."""
 
-    filename = param.String(default="")
-    start = param.Number(default=0.0)
-    end = param.Number(default=0.0)
-    score = param.Number(default=0.0)
-    snippet = param.String(default="", doc="the scene's text with matched words as **word**")
-    people = param.List(default=[], item_type=str)
-    keyframe = param.String(default="", doc="URL of the keyframe picture; empty for none")
-    boxes = param.List(
+    hits = param.List(
         default=[],
-        doc="on-screen lines that hold the query's words: 4 [x, y] corners each, in "
-        "the keyframe's pixels; drawn over the picture",
+        doc="one dict per hit, best first: filename, start, end, score, snippet (matched "
+        "words as **word**), people, keyframe (picture URL or ''), boxes (on-screen lines "
+        "that hold the query's words: 4 [x, y] corners each, in the keyframe's pixels), "
+        "size ([width, height] of the keyframe when the picture is a smaller copy, else null)",
     )
 
     _esm = """
@@ -54,38 +51,36 @@ class ResultCard(JSComponent):
       return node;
     }
 
-    export function render({ model, el }) {
-      const style = document.createElement("style");
-      style.textContent = css;
+    function card(model, hit, n) {
       const card = document.createElement("div");
       card.className = "heimdex-result";
       card.tabIndex = 0;
       card.setAttribute("role", "button");
-      card.setAttribute("aria-label",
-                        `Play ${model.filename} from ${model.start.toFixed(1)} s`);
+      card.setAttribute("aria-label", `Play ${hit.filename} from ${hit.start.toFixed(1)} s`);
 
       const thumb = document.createElement("div");
       thumb.className = "hx-thumb";
-      if (model.keyframe) {
+      if (hit.keyframe) {
         const img = document.createElement("img");
-        img.src = model.keyframe;
+        img.src = hit.keyframe;
         img.alt = "keyframe";
         thumb.append(img);
-        if (model.boxes.length) {
-          // Drawn in the picture's own pixels once its size is known; the SVG scales with it.
+        if (hit.boxes.length) {
+          // Drawn in the keyframe's own pixels; the SVG scales with the picture.
           const svgNS = "http://www.w3.org/2000/svg";
           const svg = document.createElementNS(svgNS, "svg");
           svg.setAttribute("class", "hx-boxes");
           svg.setAttribute("preserveAspectRatio", "none");
           svg.setAttribute("aria-label", "where the words are on screen");
-          for (const corners of model.boxes) {
+          for (const corners of hit.boxes) {
             const polygon = document.createElementNS(svgNS, "polygon");
             polygon.setAttribute("points", corners.map(([x, y]) => `${x},${y}`).join(" "));
             svg.append(polygon);
           }
-          const fit = () => svg.setAttribute(
-            "viewBox", `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
-          if (img.complete && img.naturalWidth) fit(); else img.addEventListener("load", fit);
+          const fit = (w, h) => svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+          if (hit.size) fit(...hit.size);
+          else if (img.complete && img.naturalWidth) fit(img.naturalWidth, img.naturalHeight);
+          else img.addEventListener("load", () => fit(img.naturalWidth, img.naturalHeight));
           thumb.append(svg);
         }
       }
@@ -93,26 +88,26 @@ class ResultCard(JSComponent):
       const body = document.createElement("div");
       body.className = "hx-body";
       const title = document.createElement("div");
-      title.append(text("b", model.filename, "hx-file"),
-                   ` · ${model.start.toFixed(1)}-${model.end.toFixed(1)} s`
-                   + ` · score ${model.score.toFixed(2)}`);
+      title.append(text("b", hit.filename, "hx-file"),
+                   ` · ${hit.start.toFixed(1)}-${hit.end.toFixed(1)} s`
+                   + ` · score ${hit.score.toFixed(2)}`);
       const snippet = document.createElement("div");
       snippet.className = "hx-snippet";
-      model.snippet.split("**").forEach((part, i) => {
+      hit.snippet.split("**").forEach((part, i) => {
         snippet.append(i % 2 ? text("mark", part) : document.createTextNode(part));
       });
       body.append(title, snippet);
-      if (model.people.length) {
-        body.append(text("div", `People: ${model.people.join(", ")}`, "hx-people"));
+      if (hit.people.length) {
+        body.append(text("div", `People: ${hit.people.join(", ")}`, "hx-people"));
       }
       // One tab stop per card: the card itself is the keyboard target, the button a mouse one.
-      const play = text("button", `▶ Play from ${model.start.toFixed(1)} s`, "heimdex-play");
+      const play = text("button", `▶ Play from ${hit.start.toFixed(1)} s`, "heimdex-play");
       play.type = "button";
       play.tabIndex = -1;
       body.append(play);
       card.append(thumb, body);
 
-      const start = () => model.send_msg({ play: true });
+      const start = () => model.send_msg({ play: n });
       card.addEventListener("click", start);  // the button's click bubbles here too
       card.addEventListener("keydown", (e) => {
         if (e.target === card && (e.key === "Enter" || e.key === " ")) {
@@ -120,14 +115,28 @@ class ResultCard(JSComponent):
           start();
         }
       });
-      el.append(style, card);
+      return card;
+    }
+
+    export function render({ model, el }) {
+      const style = document.createElement("style");
+      style.textContent = css;
+      const list = document.createElement("div");
+      list.className = "hx-results";
+      const draw = () => list.replaceChildren(...model.hits.map((hit, n) => card(model, hit, n)));
+      draw();
+      model.on("hits", draw);
+      el.append(style, list);
     }
     """
 
-    def __init__(self, on_play: Callable[[], None] | None = None, **params: Any) -> None:
+    def __init__(self, on_play: Callable[[int], None] | None = None, **params: Any) -> None:
         super().__init__(**params)
         self._on_play = on_play
 
     def _handle_msg(self, msg: Any) -> None:
-        if self._on_play is not None and isinstance(msg, dict) and msg.get("play"):
-            self._on_play()
+        if self._on_play is None or not isinstance(msg, dict):
+            return
+        n = msg.get("play")
+        if isinstance(n, int) and not isinstance(n, bool) and 0 <= n < len(self.hits):
+            self._on_play(n)

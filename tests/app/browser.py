@@ -42,3 +42,9 @@ def tab(page: object, name: str) -> None:
 def upload(page: object, *files: Path) -> None:
     tab(page, "Upload")
     page.locator("input[type=file]").first.set_input_files([str(f) for f in files])  # type: ignore[attr-defined]
+
+
+def library_table(page: object) -> None:
+    """The Library tab in its table view (the grid of cards is the default)."""
+    tab(page, "Library")
+    page.get_by_role("button", name="Table", exact=True).click()  # type: ignore[attr-defined]

@@ -28,8 +28,8 @@ def test_upload_search_and_play_from_the_scene_start(page: object, tmp_path: Pat
     shot(page, "upload")
 
     tab(page, "Library")
-    videos = page.locator(".heimdex-videos")  # type: ignore[attr-defined]
-    videos.filter(has_text="space_talk.mp4").wait_for()
+    cards = page.locator(".heimdex-video-card")  # type: ignore[attr-defined]
+    cards.filter(has_text="space_talk.mp4").wait_for()
     shot(page, "library")
 
     first = _search_orbit(page)
@@ -139,7 +139,7 @@ def test_sign_in_keeps_each_user_to_their_own_library(
             page.click("#login")
             tab(page, "Library")
             if sees:
-                page.locator(".heimdex-videos").filter(has_text="space_talk.mp4").wait_for()
+                page.locator(".heimdex-video-card", has_text="space_talk.mp4").wait_for()
                 shot(page, "library-signed-in")
             else:
                 page.get_by_text("The library is empty").wait_for()

@@ -14,7 +14,15 @@ import pytest
 from playwright.sync_api import expect
 
 from heimdex_lab import Library
-from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, shot, tab, upload
+from tests.app.browser import (
+    DEEP_TEXT,
+    SAMPLES,
+    csp_violations,
+    library_table,
+    shot,
+    tab,
+    upload,
+)
 from tests.server import Server
 
 VIDEO = "<img src=x onerror=alert(1)>.mp4"
@@ -79,6 +87,10 @@ def test_hostile_names_are_shown_as_text_in_every_view(page: object, tmp_path: P
     shot(page, "hostile-upload")
 
     tab(page, "Library")
+    card = page.locator(".heimdex-video-card .hx-name").filter(has_text=VIDEO)  # type: ignore[attr-defined]
+    card.wait_for()
+    assert card.evaluate(DEEP_TEXT) == VIDEO
+    library_table(page)
     page.locator(".heimdex-videos .tabulator-cell").filter(has_text=VIDEO).wait_for()  # type: ignore[attr-defined]
     _nothing_injected(page, "Library tab")
 
@@ -87,7 +99,7 @@ def test_hostile_names_are_shown_as_text_in_every_view(page: object, tmp_path: P
     who.fill(PERSON)
     who.press("Enter")
     page.get_by_role("button", name="Name", exact=True).click()  # type: ignore[attr-defined]
-    person = page.locator(".heimdex-people .tabulator-cell").filter(has_text=PERSON)  # type: ignore[attr-defined]
+    person = page.locator(".heimdex-person .hx-name").filter(has_text=PERSON)  # type: ignore[attr-defined]
     person.wait_for()
     assert person.first.evaluate(DEEP_TEXT).strip() == PERSON
     _nothing_injected(page, "People tab")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from heimdex_lab import Library
-from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, shot, tab
+from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, library_table, shot, tab
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_library_shows_each_videos_language(page: object) -> None:
-    tab(page, "Library")
+    library_table(page)
     rows = page.locator(".heimdex-videos .tabulator-row")  # type: ignore[attr-defined]
     rows.first.wait_for()
     by_file = {}
