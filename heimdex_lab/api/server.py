@@ -346,6 +346,10 @@ def serve(settings: Settings, port: int, address: str, no_auth: bool) -> None:
 
     torch.set_num_threads(settings.serve_torch_threads)
     set_threads(settings.serve_torch_threads)  # the text model's onnxruntime session
+    from heimdex_lab.search.warm import MAX_OWNERS, warm_up
+
+    catalog = app.state.heimdex.catalog
+    warm_up(settings, [settings.user] if no_auth else catalog.busiest_owners(MAX_OWNERS))
     access = logging.getLogger("heimdex_lab.access")
     handler = logging.StreamHandler()  # stderr: one JSON document per line
     handler.setFormatter(logging.Formatter("%(message)s"))
