@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from heimdex_lab import Library
 from heimdex_lab.cli import app
-from heimdex_lab.errors import NotFound
-from heimdex_lab.people import InvalidPhoto
+from heimdex_lab.errors import NotFound, UsageError
+from heimdex_lab.people import InvalidPhoto, face_picture
 
 EILEEN, GRACE = "Eileen Collins", "Grace Hopper"
 
@@ -188,3 +188,37 @@ def test_face_crops_and_vectors_are_stored(lib: Library) -> None:
         assert face.box[2] >= 40
     vectors = lib.people.face_vectors([f.id for f in faces])
     assert vectors.shape == (2, 128) and np.all(np.isfinite(vectors))
+
+
+def test_each_person_has_a_face_picture_and_videos_a_cover(
+    lib: Library, photos: dict[str, Path]
+) -> None:
+    eileen = lib.add_person(EILEEN, [photos["astronaut"]])
+    ada = lib.add_person("Ada", [photos["grace"]])
+    (face,) = [f for f in lib.catalog.faces(lib.user) if f.person_id == eileen.person_id]
+    pictures = lib.person_faces()
+    # Matched in a video: that face's crop. Ada's photo is Grace's face, also matched in a video.
+    assert pictures[eileen.person_id] == lib.path / face.crop
+    # The face cut from each enrolment photo is kept next to it, small, whatever the matching.
+    for photo in (lib.path / "people" / ada.person_id).glob("*.jpg"):
+        if not photo.name.endswith(".face.jpg"):
+            with Image.open(face_picture(photo)) as crop:
+                assert max(crop.size) <= 112
+    nobody = lib.people.create("Nobody")
+    assert nobody.person_id not in lib.person_faces()  # no photo, no face: no picture
+    covers = lib.covers()
+    videos = lib.videos()
+    assert set(covers) == set(videos["video_id"])
+    for video_id, (scene_id, path) in covers.items():
+        assert scene_id.startswith(f"{video_id}:") and path.is_file()
+        assert path.parent == lib.path / "keyframes" / video_id
+
+
+def test_several_people_merge_into_one(lib: Library, photos: dict[str, Path]) -> None:
+    for name in ("E. Collins", "Astronaut", EILEEN):
+        lib.add_person(name, [photos["astronaut"]])
+    merged = lib.merge_people(["E. Collins", EILEEN, "Astronaut"], into=EILEEN)
+    assert (merged.name, merged.photos, merged.faces_found) == (EILEEN, 3, 1)
+    assert lib.people_frame()["name"].to_list() == [EILEEN]
+    with pytest.raises(UsageError, match="at least two"):
+        lib.merge_people([EILEEN], into=EILEEN)
