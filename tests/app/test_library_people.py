@@ -8,6 +8,7 @@ the last ones change the library (retry, delete).
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import matplotlib.cbook
@@ -19,6 +20,7 @@ from playwright.sync_api import expect
 
 from heimdex_lab import Library
 from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, shot, tab
+from tests.server import Server
 
 EILEEN, GRACE = "Eileen Collins", "Grace Hopper"
 FILES = ["space_talk.mp4", "kitchen_cat.mkv"]  # in ingest (date) order
@@ -201,3 +203,17 @@ def test_retry_and_delete_from_a_card(page: object, library: Path) -> None:
     assert not (library / "keyframes" / cat).exists()
     lib.close()
     assert csp_violations(page) == []
+
+
+def test_the_server_warms_search_up_at_start(library: Path) -> None:
+    """`heimdex serve` runs a search in the background as it starts, before anyone asks."""
+    srv = Server(library, "alice", verbose=True, log_name="serve-warm.log")
+    try:
+        log = srv.log.read_text
+        deadline = time.monotonic() + 180
+        while "search warm-up done" not in log() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "search warm-up done" in log(), log()[-2000:]
+        assert "warm-up for alice failed" not in log()
+    finally:
+        srv.stop()
