@@ -659,7 +659,7 @@ def run_scale(scenes: int, n: int, work: Path, log: Path) -> None:
             later = statistics.median(s.ms for s in first[1:])
             print(f"  1st {first[0].ms:6.0f} ms   10th {first[-1].ms:6.0f} ms   "
                   f"2nd-10th median {later:6.0f} ms")  # fmt: skip
-            timed = []
+            timed: list[Search] = []
             rest = queries[len(first) :] or queries
             for i in range(n):
                 query = rest[i % len(rest)]
