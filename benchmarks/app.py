@@ -625,7 +625,7 @@ def first_searches(page: Page, queries: list[str], n: int = 10) -> list[Search]:
     return [search(page, query) for query in queries[:n]]
 
 
-def run_scale(scenes: int, n: int, work: Path, log: Path) -> None:
+def run_scale(scenes: int, n: int, work: Path, log: Path, built: Path | None = None) -> None:
     """``--scenes N``: the search round trip on a library of N synthetic scenes, built through
     the real storage layer as benchmarks/search.py builds it (its scenes have no keyframes, so
     cards have no pictures; picture loading is not part of the round trip anyway). Prints the
@@ -639,12 +639,15 @@ def run_scale(scenes: int, n: int, work: Path, log: Path) -> None:
     pool, pool_vectors, _ = scale.embed_pool(rng, transcripts)
     queries = scale.make_queries(np.random.default_rng(scale.SEED + 1), transcripts)
     queries = list(dict.fromkeys(q for q in queries if q.strip()))
-    library = work / "library"
-    start = time.perf_counter()
-    scale.build_library(library, scenes, np.random.default_rng([scale.SEED, scenes]),
-                        transcripts, pool, pool_vectors, vision=False)  # fmt: skip
-    print(f"library: {scenes:,} synthetic scenes (benchmarks/search.py's generator), built in "
-          f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+    library = built or work / "library"
+    if built is None:
+        start = time.perf_counter()
+        scale.build_library(library, scenes, np.random.default_rng([scale.SEED, scenes]),
+                            transcripts, pool, pool_vectors, vision=False)  # fmt: skip
+        print(f"library: {scenes:,} synthetic scenes (benchmarks/search.py's generator), built "
+              f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
+    else:
+        print(f"library: {built} (kept by an earlier --scenes {scenes} --keep)")
     with heimdex_serve(library, log) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -696,6 +699,10 @@ def main() -> None:
         "--scenes", type=int, default=0,
         help="instead of uploads: search round trips on a library of this many synthetic scenes",
     )  # fmt: skip
+    parser.add_argument(
+        "--library", type=Path,
+        help="with --scenes: the library an earlier --scenes run kept (--keep), not a new one",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.queries < 2:
         parser.error("--queries must be at least 2")
@@ -714,7 +721,7 @@ def main() -> None:
     log = work / "serve.log"
     if args.scenes:
         try:
-            run_scale(args.scenes, args.queries, work, log)
+            run_scale(args.scenes, args.queries, work, log, args.library)
         finally:
             if args.keep:
                 print(f"kept: {work}")

@@ -263,7 +263,9 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     def results(*_: Any) -> pn.viewable.Viewable:
         page = search.results()
         if isinstance(page, str):  # a hint, or an error that may quote the query or a name
-            return pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
+            hint = pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
+            # No cards, but the browser loads the cards' code now, not on the first search.
+            return pn.Column(hint, ResultCards(hits=[]), sizing_mode="stretch_width")
         marks = search.lib.screen_marks(page) if search.mode in ("hybrid", "screen") else {}
         cards = result_cards(page, search, state.serving.api, marks)
         pages = max(1, -(-page.total // page.k))
