@@ -412,7 +412,7 @@ def stage_breakdown(lib: Any, queries: list[str]) -> dict[str, float]:
         setattr(owner, name, timed)
 
     collection_types = {type(c) for c in lib.vectors._collections.values()}
-    wrap(TextEmbedder, "embed", "query embedding (text model, torch)")
+    wrap(TextEmbedder, "embed", "query embedding (text model, on a thread)")
     wrap(engine_mod.SearchEngine, "_knn", "dense kNN (_knn: count, query, best/scene)")
     where = "HTTP to the server" if lib.vectors.path is None else "embedded"
     for cls in collection_types:  # Chroma's query, on the collection class the engine uses
@@ -433,7 +433,9 @@ def stage_breakdown(lib: Any, queries: list[str]) -> dict[str, float]:
         for owner, name, original in reversed(saved):
             setattr(owner, name, original)
     top = sum(v for k, v in totals.items() if not k.startswith(" "))
-    totals["other (engine glue, Settings, SearchPage)"] = total - top
+    # The query is embedded on a thread while the keyword query runs: stages overlap, so the
+    # remainder can be negative.
+    totals["other (engine glue, Settings, SearchPage; overlap)"] = total - top
     totals["total Library.search"] = total
     order = [label for _, _, label in labels]
     keys = sorted(totals, key=lambda k: order.index(k) if k in order else len(order))

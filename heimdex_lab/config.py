@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GIB = 1024**3
+
+# Cosine thresholds are on a text model's own similarity scale: each packaged model has its own,
+# fitted on the samples and the lectures (README, "Result confidence" and "On-screen text"). A
+# threshold left unset takes its text model's value; a model of your own (a local folder) takes
+# MiniLM's until you fit yours with notebook 20_eval_retrieval.
+MODEL_THRESHOLDS: dict[str, dict[str, float]] = {
+    "all-MiniLM-L6-v2": {
+        "confidence_high": 0.46,
+        "confidence_medium": 0.29,
+        "screen_min_similarity": 0.35,
+    },
+    "all-mpnet-base-v2": {
+        "confidence_high": 0.46,
+        "confidence_medium": 0.40,
+        "screen_min_similarity": 0.35,
+    },
+}
+DEFAULT_TEXT_MODEL = "all-mpnet-base-v2"
 
 
 class Settings(BaseSettings):
@@ -81,8 +99,9 @@ class Settings(BaseSettings):
     # Mean grey-level difference (0-255) under which a keyframe counts as the one before it.
     ocr_same_frame: float = 2.0
 
-    # Embeddings.
-    text_model: str = "all-MiniLM-L6-v2"
+    # Embeddings. MPNet ranks the moment asked for first far more often than MiniLM (README,
+    # "Retrieval quality"); MiniLM is 5x cheaper to embed with, for small machines.
+    text_model: str = DEFAULT_TEXT_MODEL
     # Each scene sentence is embedded with this many neighbouring sentences (of the same scene)
     # on each side; 0 = the sentence alone (README, "Retrieval quality").
     text_window: int = Field(
@@ -126,7 +145,8 @@ class Settings(BaseSettings):
     # A screen line less similar to the query than this is no match at all: nearly every query
     # has some nearest line, and z-scoring would lift it over what was said (MiniLM: matching
     # lines scored 0.39-0.78 on the samples' screen queries, unrelated ones at most 0.32).
-    screen_min_similarity: float = 0.35
+    # Unset: the text model's own (MODEL_THRESHOLDS).
+    screen_min_similarity: float = MODEL_THRESHOLDS[DEFAULT_TEXT_MODEL]["screen_min_similarity"]
     rrf_k: int = 60
     search_candidates: int = 200  # per signal, before fusion; bounds query cost at any size
     # Exact words win (search/exact.py): in hybrid and keyword search, scenes whose transcript
@@ -137,10 +157,14 @@ class Settings(BaseSettings):
     exact_max_words: int = Field(default=4, ge=0)
     # Result confidence (search/confidence.py): an exact-word match, or a text or screen cosine
     # of at least `confidence_high`, is high; one of at least `confidence_medium` is medium.
-    # Fitted (eval/confidence.py, notebook 20) on the lectures and the samples: 20 unanswerable
-    # queries, 120 right top results. README, "Result confidence".
-    confidence_high: float = Field(default=0.46, ge=-1, le=1)
-    confidence_medium: float = Field(default=0.29, ge=-1, le=1)
+    # Fitted per text model (eval/confidence.py, notebook 20) on the lectures and the samples;
+    # unset: the text model's own (MODEL_THRESHOLDS). README, "Result confidence".
+    confidence_high: float = Field(
+        default=MODEL_THRESHOLDS[DEFAULT_TEXT_MODEL]["confidence_high"], ge=-1, le=1
+    )
+    confidence_medium: float = Field(
+        default=MODEL_THRESHOLDS[DEFAULT_TEXT_MODEL]["confidence_medium"], ge=-1, le=1
+    )
 
     # HTTP API (`heimdex serve`).
     api_rate_limit: str = Field(
@@ -153,6 +177,16 @@ class Settings(BaseSettings):
     serve_torch_threads: int = 1
     # Searches run at once; more only queue inside torch and Chroma and stretch the tail.
     serve_max_searches: int = Field(default=2, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_thresholds(cls, data: Any) -> Any:
+        """Thresholds left unset take the chosen text model's values (MODEL_THRESHOLDS)."""
+        if not isinstance(data, dict):
+            return data
+        model = data.get("text_model", DEFAULT_TEXT_MODEL)
+        fitted = MODEL_THRESHOLDS.get(str(model), MODEL_THRESHOLDS["all-MiniLM-L6-v2"])
+        return data | {name: value for name, value in fitted.items() if data.get(name) is None}
 
     @property
     def catalog_url(self) -> str:

@@ -248,9 +248,10 @@ class Library:
         return self.media.proxy_path(row.media_name) or self.media.path(row.media_name)
 
     def reindex(self, stage: str = "image", video_id: str | None = None) -> int:
-        """Recompute one stage's output for ready videos, without transcribing again: "text",
-        "image" (vectors), "faces", or "ocr" (on-screen text and its vectors); returns how
-        many videos were done."""
+        """Recompute one stage's output for ready videos, without transcribing again: "text"
+        (the text model's vectors of transcript and on-screen text), "image" (vectors),
+        "faces", or "ocr" (reads on-screen text again, and its vectors); returns how many videos
+        were done."""
         if stage not in REINDEX_STAGES:
             raise UsageError(f"unknown stage {stage!r} (choose from: {', '.join(REINDEX_STAGES)})")
         rows = (
@@ -266,8 +267,9 @@ class Library:
             image_embedder(self.settings)  # raises ModelUnavailable with the fix
         for row in rows:
             scenes = self.catalog.scenes(self.user, row.id)
-            if stage == "text":
+            if stage == "text":  # both kinds of text vector are the text model's
                 pipeline.embed_text(row.id, scenes)
+                pipeline.embed_screen_text(row.id, scenes)
             elif stage == "faces":
                 faces = pipeline.find_faces(row.id, scenes)
                 with self.catalog.session() as s:

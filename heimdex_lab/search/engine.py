@@ -6,8 +6,10 @@ same at 1k or 100k scenes; ``total`` is the exact size of the fused result list 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from heimdex_lab.config import Settings
@@ -21,6 +23,15 @@ from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_SCREEN, SCENE_TEXT, Vec
 from heimdex_lab.types import Hit, Scene, SearchPage
 
 log = logging.getLogger(__name__)
+
+# The signals scored with the text model's vector of the query.
+TEXT_MODEL_SIGNALS = ("text", "screen")
+
+
+@functools.cache
+def _embedding_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="heimdex-query")
+
 
 MODES: dict[str, tuple[str, ...]] = {
     "hybrid": ("text", "keyword", "image", "screen"),
@@ -42,7 +53,7 @@ class SearchEngine:
         self.owner = settings.user
         self.catalog = catalog
         self._vectors = vectors
-        self._query_vector: Any = None
+        self._warned_model = False
 
     def search(
         self,
@@ -76,12 +87,17 @@ class SearchEngine:
                 raise UsageError("empty query: give words to search for, or --person/--video")
             return self._listing(query, k, page, videos, with_people)
 
-        signals: dict[str, dict[str, float]] = {}
-        self._query_vector = None  # the text model's vector of this query, shared by signals
-        for signal in MODES[mode]:
-            scores = self._signal(signal, query, videos, strict=mode != "hybrid")
+        vector = None  # the text model's vector of this query, shared by its signals
+        if any(signal in TEXT_MODEL_SIGNALS for signal in MODES[mode]):
+            # Embedded on a worker thread while the keyword (and image) signals run: the two
+            # overlap on two cores (onnxruntime and SQLite both release the GIL).
+            vector = _embedding_pool().submit(self._embed, query)
+        computed: dict[str, dict[str, float]] = {}
+        for signal in sorted(MODES[mode], key=lambda name: name in TEXT_MODEL_SIGNALS):
+            scores = self._signal(signal, query, videos, mode != "hybrid", vector)
             if scores is not None:
-                signals[signal] = scores
+                computed[signal] = scores
+        signals = {name: computed[name] for name in MODES[mode] if name in computed}
         ready = self.catalog.ready_video_ids(self.owner)
         scene_video = {sid: sid.rsplit(":", 1)[0] for s in signals.values() for sid in s}
         allowed = {sid for sid, vid in scene_video.items() if vid in ready}
@@ -119,19 +135,25 @@ class SearchEngine:
     # Signals -----------------------------------------------------------------------------------
 
     def _signal(
-        self, signal: str, query: str, videos: Sequence[str], strict: bool
+        self,
+        signal: str,
+        query: str,
+        videos: Sequence[str],
+        strict: bool,
+        text_vector: Future[Any] | None,
     ) -> dict[str, float] | None:
         if signal == "keyword":
             return self.keyword_scores(query, videos)
-        if signal in ("text", "screen"):
-            from heimdex_lab.embed.text import text_embedder
-
-            model = text_embedder(self.settings.text_model, self.settings.embed_batch_size)
-            if self._query_vector is None:
-                self._query_vector = model.embed([query])[0]
+        if signal in TEXT_MODEL_SIGNALS:
+            assert text_vector is not None
+            vector = text_vector.result()  # first: the worker loads the model once
+            model = self._text_model()
             if signal == "text":
-                return self._knn(SCENE_TEXT, model.name, model.dim, self._query_vector, videos)
-            shown = self._knn(SCENE_SCREEN, model.name, model.dim, self._query_vector, videos)
+                found = self._knn(SCENE_TEXT, model.name, model.dim, vector, videos)
+                if not found:
+                    self._warn_other_model(model.name)
+                return found
+            shown = self._knn(SCENE_SCREEN, model.name, model.dim, vector, videos)
             floor = self.settings.screen_min_similarity
             return {sid: sim for sid, sim in shown.items() if sim >= floor}
         if not strict and not self.catalog.any_vision(self.owner):
@@ -185,6 +207,32 @@ class SearchEngine:
             self.settings.confidence_high,
             self.settings.confidence_medium,
         )
+
+    def _text_model(self) -> Any:
+        from heimdex_lab.embed.text import text_embedder
+
+        return text_embedder(self.settings.text_model, self.settings.embed_batch_size)
+
+    def _embed(self, query: str) -> Any:
+        return self._text_model().embed([query])[0]
+
+    def _warn_other_model(self, model: str) -> None:
+        """Transcripts embedded with another text model only (a library made before the default
+        changed): say so, once, instead of silently searching without meaning."""
+        if self._warned_model:
+            return
+        self._warned_model = True
+        have = self._vectors().models(SCENE_TEXT)
+        others = [m for m in have if m != model]
+        if others and model not in have:
+            log.warning(
+                "this library's transcripts are embedded with %s, not %s (the text model): "
+                "search by meaning finds nothing until `heimdex reindex --stage text` embeds "
+                "them again, or set HEIMDEX_TEXT_MODEL=%s",
+                ", ".join(others),
+                model,
+                others[0],
+            )
 
     def _knn(
         self, kind: str, model: str, dim: int, vector: Any, videos: Sequence[str]

@@ -271,6 +271,18 @@ class VectorStore:
             return int(col.count())
         return len(col.get(where={"video_id": video_id}, include=[])["ids"])
 
+    def models(self, kind: str) -> list[str]:
+        """The models whose vectors of ``kind`` this owner has (non-empty collections)."""
+        mine = collection_name(kind, "m", 1, self.owner).split("__")[-1]
+        found = set()
+        for col in self.client.list_collections():
+            name = col if isinstance(col, str) else col.name
+            if name.startswith(f"{kind}__") and name.endswith(f"__{mine}"):
+                loaded = self.client.get_collection(name)
+                if loaded.count():
+                    found.add(str((loaded.metadata or {}).get("model", name.split("__")[1])))
+        return sorted(found)
+
     def ids(self, kind: str, model: str, dim: int, video_id: str) -> list[str]:
         col = self.collection(kind, model, dim)
         return list(col.get(where={"video_id": video_id}, include=[])["ids"])
