@@ -68,7 +68,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import numpy as np
-from harness import ROOT, child_command, heimdex_command, load_note
+from harness import ROOT, child_command, heimdex_command, load_note, phase_lines, run_measured
 
 from heimdex_lab.config import Settings
 
@@ -766,14 +766,8 @@ def main() -> None:
                 f"target <= {goal} s: {'met' if first_s <= goal else 'MISSED'}"
             )
             print(f"  where the first search's time goes (one new process; {load_note()}):")
-            proc = subprocess.run(
-                child_command("cold_phases.py", str(cold_library), FIRST_QUERY),
-                env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-            print(proc.stdout.rstrip() or f"    ! {proc.stderr.strip()[-300:]}")
+            phases = run_measured(child_command("cold_phases.py", str(cold_library), FIRST_QUERY))
+            print("\n".join(phase_lines(phases)))
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)

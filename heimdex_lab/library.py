@@ -9,20 +9,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import NotFound, NotResumable, UsageError, VideoBusy
 from heimdex_lab.ingest import lease
-from heimdex_lab.ingest.executors import ingest_executor
-from heimdex_lab.ingest.ocr import scene_screen_text
-from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog, VideoRow
 from heimdex_lab.store.media import MediaStore, upload_dir
 from heimdex_lab.types import IngestResult, ModelStatus, ScreenMark, SearchPage, VideoState
 
+# polars and the ingest pipeline (its stages import numpy, OCR, media tools) are imported where
+# used: a search or a listing from a new process does not pay for them (issue "start fast").
 if TYPE_CHECKING:
+    import polars as pl
+
     from heimdex_lab.eval.queries import EvalReport
+    from heimdex_lab.ingest.pipeline import Pipeline, ProgressFn
     from heimdex_lab.people import People, PersonResult
     from heimdex_lab.store.vectors import VectorStore
 
@@ -39,6 +39,8 @@ class TqdmProgress:
 
     def __call__(self, label: str, stage: str, fraction: float) -> None:
         from tqdm.auto import tqdm
+
+        from heimdex_lab.ingest.pipeline import STAGES
 
         bar = self._bars.get(label)
         if bar is None:
@@ -104,8 +106,9 @@ class Library:
             from heimdex_lab.store.vectors import VectorStore
 
             self._vectors = VectorStore(
-                self.path / "vectors", url=self.settings.chroma_url, owner=self.user
-            )
+                self.path / "vectors", url=self.settings.chroma_url, owner=self.user,
+                exact_max=self.settings.exact_knn_max_vectors,
+            )  # fmt: skip
         return self._vectors
 
     def close(self) -> None:
@@ -118,6 +121,8 @@ class Library:
         self.close()
 
     def _pipeline(self, progress: ProgressFn | None, wait: bool = True) -> Pipeline:
+        from heimdex_lab.ingest.pipeline import Pipeline
+
         pipeline = Pipeline(self.settings, self.catalog, lambda: self.vectors, self.media, progress)
         pipeline.wait_for_lease = wait
         return pipeline
@@ -137,6 +142,8 @@ class Library:
         ``address`` (``auto``, ``ray://host:10001``) or a local Ray instance; see
         ``heimdex_lab.ingest.executors`` for what a multi-machine cluster needs.
         """
+        from heimdex_lab.ingest.executors import ingest_executor
+
         runner = ingest_executor(executor, address)
         if isinstance(paths, str | Path):
             paths = [paths]
@@ -275,6 +282,8 @@ class Library:
                 with self.catalog.session() as s:
                     self.catalog.replace_faces(s, row.id, faces)
             elif stage == "ocr":
+                from heimdex_lab.ingest.ocr import scene_screen_text
+
                 lines = pipeline.read_screen_text(scenes)
                 texts = scene_screen_text(lines)
                 with self.catalog.session() as s:
@@ -295,7 +304,7 @@ class Library:
             _video_row(v, progress.get(v.id, 0.0), counts.get(v.id, 0))
             for v in self.catalog.videos(self.user)
         ]
-        return pl.DataFrame(rows, schema=VIDEO_SCHEMA)
+        return _frame(rows, VIDEO_SCHEMA)
 
     def video(self, video_id: str) -> dict[str, Any]:
         """One video as `videos()` lists it, read from its own rows only (NotFound for
@@ -323,7 +332,7 @@ class Library:
             }
             for s in scenes
         ]
-        return pl.DataFrame(rows, schema=SCENE_SCHEMA)
+        return _frame(rows, SCENE_SCHEMA)
 
     # Search --------------------------------------------------------------------------------
 
@@ -445,7 +454,7 @@ class Library:
             {"person_id": pid, "name": name, "photos": photos, "scenes": scenes}
             for pid, name, photos, scenes in self.catalog.people_counts(self.user)
         ]
-        return pl.DataFrame(rows, schema=PEOPLE_SCHEMA)
+        return _frame(rows, PEOPLE_SCHEMA)
 
     def models(self) -> list[ModelStatus]:
         from heimdex_lab.embed.registry import model_statuses
@@ -471,38 +480,46 @@ def _video_row(v: VideoRow, progress: float, scenes: int) -> dict[str, Any]:
 def shown_state(row: VideoRow) -> str:
     """The state a user sees: a video in a stage that no live process works on (its worker
     died: a crash, a kill, a restart) is ``interrupted``, not progressing."""
-    if row.state in _WORKING and not lease.is_live(row):
+    from heimdex_lab.ingest.pipeline import STAGES
+
+    if row.state in STAGES and not lease.is_live(row):
         return VideoState.INTERRUPTED
     return row.state
 
 
-_WORKING = frozenset(STAGES)
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    import polars as pl
 
+    return pl.DataFrame(rows, schema=schema)
+
+
+# Column types as Python types (polars maps str to String, float to Float64, int to Int64,
+# list[str] to List(String)), so that defining them imports no polars.
 VIDEO_SCHEMA: dict[str, Any] = {
-    "video_id": pl.String,
-    "filename": pl.String,
-    "state": pl.String,
-    "stage": pl.String,
-    "progress": pl.Float64,
-    "duration_s": pl.Float64,
-    "scenes": pl.Int64,
-    "language": pl.String,
-    "language_probability": pl.Float64,
-    "error": pl.String,
+    "video_id": str,
+    "filename": str,
+    "state": str,
+    "stage": str,
+    "progress": float,
+    "duration_s": float,
+    "scenes": int,
+    "language": str,
+    "language_probability": float,
+    "error": str,
 }
 PEOPLE_SCHEMA: dict[str, Any] = {
-    "person_id": pl.String,
-    "name": pl.String,
-    "photos": pl.Int64,
-    "scenes": pl.Int64,
+    "person_id": str,
+    "name": str,
+    "photos": int,
+    "scenes": int,
 }
 SCENE_SCHEMA: dict[str, Any] = {
-    "scene_id": pl.String,
-    "no": pl.Int64,
-    "start": pl.Float64,
-    "end": pl.Float64,
-    "text": pl.String,
-    "screen_text": pl.String,
-    "people": pl.List(pl.String),
-    "keyframes": pl.List(pl.String),
+    "scene_id": str,
+    "no": int,
+    "start": float,
+    "end": float,
+    "text": str,
+    "screen_text": str,
+    "people": list[str],
+    "keyframes": list[str],
 }

@@ -238,22 +238,11 @@ class SearchEngine:
         self, kind: str, model: str, dim: int, vector: Any, videos: Sequence[str]
     ) -> dict[str, float]:
         """Best cosine similarity per scene among its vectors (sentences or keyframes)."""
-        collection = self._vectors().collection(kind, model, dim)  # this owner's only
         # Several vectors per scene: ask for more than the scene budget. Ids are
-        # "{scene_id}:{k}", so no metadata needs to come back.
+        # "{scene_id}:{k}", so no metadata needs to come back. The collection is this owner's.
         n = self.settings.search_candidates * 3
-        where = {"video_id": {"$in": list(videos)}} if videos else None
-        try:
-            result = collection.query(
-                query_embeddings=[vector.tolist()], n_results=n, where=where,
-                include=["distances"],
-            )  # fmt: skip
-        except Exception:  # an empty collection cannot be queried
-            if collection.count() == 0:
-                return {}
-            raise
         scores: dict[str, float] = {}
-        for vector_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+        for vector_id, distance in self._vectors().nearest(kind, model, dim, vector, n, videos):
             sid = vector_id.rsplit(":", 1)[0]
             similarity = 1.0 - float(distance)
             if similarity > scores.get(sid, -2.0):
