@@ -171,9 +171,9 @@ def _detect(clips: list[tuple[str, str, str]], work: Path, settings: object, tit
             wrong.append(f"{voice} heard as {got}")
     for language, hits in right.items():
         print(f"  {language}: {sum(hits)}/{len(hits)}")
-    hits = sum(sum(h) for h in right.values())
+    correct = sum(sum(h) for h in right.values())
     total = sum(len(h) for h in right.values())
-    print(f"  all: {hits}/{total} = {hits / total:.0%}; {np.mean(spent):.2f} s per detection"
+    print(f"  all: {correct}/{total} = {correct / total:.0%}; {np.mean(spent):.2f} s per detection"
           f"{'; wrong: ' + ', '.join(wrong) if wrong else ''}")  # fmt: skip
 
 
