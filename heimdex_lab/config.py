@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     # without a language detection pass (espeak English -0.25 to -0.36; Italian -0.74,
     # German -1.3, Spanish nothing at all).
     whisper_english_min_logprob: float = -0.55
+    # Language detection (`ingest.transcript.detect_language`).
+    language_windows: int = Field(default=4, ge=1)
+    language_candidates: int = Field(default=3, ge=1)
+    language_sure: float = Field(default=0.9, gt=0, le=1)
+    languages: str = ""
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_vad: bool = True
@@ -237,6 +242,13 @@ DESCRIPTIONS = {
     "the rest; both packaged), tiny.en, base, a local CTranslate2 folder or a cached name",
     "whisper_english_min_logprob": "auto: English heard this surely by tiny.en skips language "
     "detection",
+    "language_windows": "language detection: 30 s windows of a file's first speech whose language "
+    "probabilities are averaged",
+    "language_candidates": "language detection: the most probable languages re-scored by "
+    "decoding the first speech in each (1: no re-scoring)",
+    "language_sure": "language detection: a language this probable is taken without re-scoring",
+    "languages": "language detection: comma-separated ISO 639-1 codes the library's speech may "
+    "be in (empty: any of Whisper's)",
     "whisper_compute_type": "CTranslate2 compute type of the speech model",
     "whisper_beam_size": "beam width of speech decoding",
     "whisper_vad": "skip silence with the voice activity detector",
