@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     # queries, 120 right top results. README, "Result confidence".
     confidence_high: float = Field(default=0.46, ge=-1, le=1)
     confidence_medium: float = Field(default=0.29, ge=-1, le=1)
+    # Search grouped by video (`group="video"`): each video's best scenes shown under it.
+    group_scenes: int = Field(default=3, ge=1, le=100)
 
     # HTTP API (`heimdex serve`).
     api_rate_limit: str = Field(
@@ -234,6 +236,7 @@ DESCRIPTIONS = {
     "exact_max_words": "longest query (in content words) that exact-first applies to",
     "confidence_high": "text or screen similarity from which a result is of high confidence",
     "confidence_medium": "text or screen similarity from which a result is of medium confidence",
+    "group_scenes": "best scenes shown per video when search is grouped by video",
     "serve_torch_threads": "torch threads in `heimdex serve`",
     "serve_max_searches": "searches the server runs at once",
 }
