@@ -212,6 +212,9 @@ def search(
     min_confidence: Annotated[
         str, typer.Option(help="Only results this sure or surer: low (all), medium or high.")
     ] = "low",
+    group: Annotated[
+        str, typer.Option(help="One result per scene, or per video (its best scenes under it).")
+    ] = "scene",
     as_json: JsonFlag = False,
 ) -> None:
     """Search scenes by what is said (meaning and exact words) and shown."""
@@ -225,17 +228,30 @@ def search(
             mode=mode,
             language=language,
             min_confidence=min_confidence,
+            group=group,
+        )
+
+    def line(hit: Any) -> str:
+        return (
+            f"{hit.score:+.3f} {hit.confidence:6s}  {hit.filename}  "
+            f"{hit.start:.1f}-{hit.end:.1f} s  {hit.scene_id}"
+            + (f"  [{', '.join(hit.people)}]" if hit.people else "")
+            + f"\n      {hit.snippet or '(no speech)'}"
         )
 
     def human() -> None:
+        first = (result.page - 1) * result.k + 1
+        if result.groups is not None:
+            typer.echo(f"{result.total} video(s); page {result.page}")
+            for n, found in enumerate(result.groups, start=first):
+                typer.echo(f"{n:3d}. {found.confidence:6s}  {found.filename}  "
+                           f"{found.matched} matching scene(s)  {found.video_id}")  # fmt: skip
+                for hit in found.hits:
+                    typer.echo(f"     {line(hit)}")
+            return
         typer.echo(f"{result.total} scene(s); page {result.page}")
-        for n, hit in enumerate(result.hits, start=(result.page - 1) * result.k + 1):
-            typer.echo(
-                f"{n:3d}. {hit.score:+.3f} {hit.confidence:6s}  {hit.filename}  "
-                f"{hit.start:.1f}-{hit.end:.1f} s  {hit.scene_id}"
-                + (f"  [{', '.join(hit.people)}]" if hit.people else "")
-                + f"\n      {hit.snippet or '(no speech)'}"
-            )
+        for n, hit in enumerate(result.hits, start=first):
+            typer.echo(f"{n:3d}. {line(hit)}")
 
     _emit(result.to_dict(), as_json, human)
     _state.done = True

@@ -176,6 +176,8 @@ class Settings(BaseSettings):
     confidence_medium: float = Field(
         default=MODEL_THRESHOLDS[DEFAULT_TEXT_MODEL]["confidence_medium"], ge=-1, le=1
     )
+    # Search grouped by video (`group="video"`): each video's best scenes shown under it.
+    group_scenes: int = Field(default=3, ge=1, le=100)
 
     # HTTP API (`heimdex serve`).
     api_rate_limit: str = Field(
@@ -287,6 +289,7 @@ DESCRIPTIONS = {
     "exact_max_words": "longest query (in content words) that exact-first applies to",
     "confidence_high": "text or screen similarity from which a result is of high confidence",
     "confidence_medium": "text or screen similarity from which a result is of medium confidence",
+    "group_scenes": "best scenes shown per video when search is grouped by video",
     "serve_torch_threads": "torch threads in `heimdex serve`",
     "serve_max_searches": "searches the server runs at once",
 }

@@ -14,7 +14,16 @@ from heimdex_lab.errors import NotFound, NotResumable, UsageError, VideoBusy
 from heimdex_lab.ingest import lease
 from heimdex_lab.store.catalog import Catalog, VideoRow
 from heimdex_lab.store.media import MediaStore, upload_dir
-from heimdex_lab.types import IngestResult, ModelStatus, ScreenMark, SearchPage, VideoState
+from heimdex_lab.types import (
+    IngestResult,
+    ModelStatus,
+    SceneMatch,
+    ScreenMark,
+    SearchPage,
+    Sentence,
+    VideoPage,
+    VideoState,
+)
 
 # polars and the ingest pipeline (its stages import numpy, OCR, media tools) are imported where
 # used: a search or a listing from a new process does not pay for them (issue "start fast").
@@ -348,11 +357,13 @@ class Library:
         fusion: str | None = None,
         language: str | None = None,
         min_confidence: str = "low",
+        group: str = "scene",
     ) -> SearchPage:
         """Ranked scenes for ``query``: ``page.hits`` (dataclasses) and ``page.frame`` (Polars).
         ``language`` (ISO 639-1, e.g. ``es``) keeps videos whose speech is in that language;
         ``min_confidence`` (low, medium, high) keeps results that sure or surer (each hit's
-        ``confidence``; low: all of them)."""
+        ``confidence``; low: all of them). ``group="video"``: one result per video, with its
+        best ``group_scenes`` scenes (``page.groups``); ``k``, ``page``, ``total`` count videos."""
         from heimdex_lab.search.confidence import check_level
         from heimdex_lab.search.engine import SearchEngine
 
@@ -362,10 +373,47 @@ class Library:
             spoken = self.catalog.videos_in_language(self.user, language.strip().lower())
             videos = [v for v in videos if v in spoken] if videos else sorted(spoken)
             if not videos:
-                return SearchPage(query, 0, page, k, ())
+                return SearchPage(query, 0, page, k, (), () if group == "video" else None)
         engine = SearchEngine(self.settings, self.catalog, lambda: self.vectors)
         return engine.search(
-            query, k, page, tuple(people), tuple(videos), mode, weights, fusion, min_confidence
+            query, k, page, tuple(people), tuple(videos), mode, weights, fusion, min_confidence,
+            group,
+        )  # fmt: skip
+
+    def transcript(self, video_id: str) -> list[Sentence]:
+        """One video's transcript as sentences timed by their words, in time order (NotFound
+        for unknown or another user's id)."""
+        from heimdex_lab.ingest.scene_text import timed_sentences
+
+        self.catalog.video(self.user, video_id)  # segments carry no owner: check it first
+        return timed_sentences(self.catalog.segments(video_id))
+
+    def video_page(
+        self, video_id: str, query: str | None = None, min_confidence: str = "low"
+    ) -> VideoPage:
+        """What the app's video page shows for one video: its transcript as timed sentences,
+        its scenes (keyframes, on-screen text, people) and, for ``query``, its scenes that
+        match (at least ``min_confidence``), best first: the marks along the seek bar."""
+        row = self.catalog.video(self.user, video_id)
+        scenes = self.catalog.scenes(self.user, video_id)
+        people = self.catalog.people_by_scene(self.user, [s.scene_id for s in scenes])
+        matches: tuple[SceneMatch, ...] = ()
+        query = (query or "").strip()
+        if query and scenes and row.state == VideoState.READY:
+            found = self.search(query, k=len(scenes), videos=[video_id],
+                                min_confidence=min_confidence)  # fmt: skip
+            matches = tuple(
+                SceneMatch(h.scene_id, h.start, h.end, h.score, h.confidence) for h in found.hits
+            )
+        return VideoPage(
+            video_id=video_id,
+            filename=row.filename,
+            duration_s=row.duration_s,
+            sentences=tuple(self.transcript(video_id)),
+            scenes=tuple(scenes),
+            people=people,
+            query=query,
+            matches=matches,
         )
 
     def screen_marks(self, page: SearchPage) -> dict[str, ScreenMark]:

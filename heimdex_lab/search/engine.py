@@ -17,10 +17,11 @@ from heimdex_lab.errors import ModelUnavailable, UsageError
 from heimdex_lab.search.confidence import LEVELS, Confidence, check_level, label, similarity
 from heimdex_lab.search.exact import content_stems, match_tier
 from heimdex_lab.search.fusion import FUSIONS, exact_first, fuse, rank
+from heimdex_lab.search.grouping import group_by_video, video_of
 from heimdex_lab.search.snippet import query_terms, snippet
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_SCREEN, SCENE_TEXT, VectorStore
-from heimdex_lab.types import Hit, Scene, SearchPage
+from heimdex_lab.types import Hit, Scene, SearchPage, VideoGroup
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ MODES: dict[str, tuple[str, ...]] = {
     "screen": ("screen",),
 }
 SIGNALS = ("text", "keyword", "image", "screen")
+GROUPS = ("scene", "video")  # one result per scene (the default), or per video
 
 
 class SearchEngine:
@@ -66,9 +68,12 @@ class SearchEngine:
         weights: Mapping[str, float] | None = None,
         fusion: str | None = None,
         min_confidence: str = "low",
+        group: str = "scene",
     ) -> SearchPage:
         """``min_confidence`` (low, medium, high) keeps only results that sure or surer;
-        ``total`` counts what it keeps. It does not change the order of what is kept."""
+        ``total`` counts what it keeps. It does not change the order of what is kept.
+        ``group="video"``: a result is a video with its best scenes (``SearchPage.groups``),
+        in the order of its best scene; ``k``, ``page`` and ``total`` count videos."""
         query = (query or "").strip()
         if k < 1:
             raise UsageError(f"k must be at least 1 (got {k})")
@@ -77,6 +82,8 @@ class SearchEngine:
         if mode not in MODES:
             raise UsageError(f"unknown mode {mode!r} (choose from: {', '.join(MODES)})")
         minimum = LEVELS.index(check_level(min_confidence))
+        if group not in GROUPS:
+            raise UsageError(f"unknown group {group!r} (choose from: {', '.join(GROUPS)})")
         fusion = fusion or self.settings.fusion
         if fusion not in FUSIONS:
             raise UsageError(f"unknown fusion {fusion!r} (choose from: {', '.join(FUSIONS)})")
@@ -85,6 +92,8 @@ class SearchEngine:
         if not query:
             if not (people or videos):
                 raise UsageError("empty query: give words to search for, or --person/--video")
+            if group == "video":
+                return self._grouped_listing(query, k, page, videos, with_people)
             return self._listing(query, k, page, videos, with_people)
 
         vector = None  # the text model's vector of this query, shared by its signals
@@ -122,6 +131,8 @@ class SearchEngine:
         sure = {sid: self._confidence(sid, signals, tiers) for sid in ranked}
         if minimum:
             ranked = [sid for sid in ranked if LEVELS.index(sure[sid]) >= minimum]
+        if group == "video":
+            return self._grouped(query, ranked, fused, signals, sure, page, k)
         page_ids = ranked[(page - 1) * k : page * k]
         found = self.catalog.scenes_by_id(self.owner, page_ids)
         names = self.catalog.people_by_scene(self.owner, page_ids)
@@ -274,6 +285,55 @@ class SearchEngine:
             self._hit(scene, filename, 0.0, {}, query, names, "high") for scene, filename in rows
         )
         return SearchPage(query=query, total=total, page=page, k=k, hits=hits)
+
+    def _grouped(
+        self,
+        query: str,
+        ranked: Sequence[str],
+        scores: Mapping[str, float],
+        signals: Mapping[str, Mapping[str, float]],
+        sure: Mapping[str, Confidence],
+        page: int,
+        k: int,
+    ) -> SearchPage:
+        """A page of videos, each with its best ``group_scenes`` scenes of ``ranked``."""
+        groups = group_by_video(ranked, self.settings.group_scenes)
+        surest: dict[str, Confidence] = {}
+        for sid in ranked:  # a video is as sure as its surest matching scene
+            video_id = video_of(sid)
+            if LEVELS.index(sure[sid]) >= LEVELS.index(surest.get(video_id, "low")):
+                surest[video_id] = sure[sid]
+        shown = groups[(page - 1) * k : page * k]
+        ids = [sid for _, best, _ in shown for sid in best]
+        found = self.catalog.scenes_by_id(self.owner, ids)
+        names = self.catalog.people_by_scene(self.owner, ids)
+        out = []
+        for video_id, best, matched in shown:
+            hits = tuple(
+                self._hit(*found[s], scores.get(s, 0.0), signals, query, names, sure[s])
+                for s in best
+                if s in found
+            )
+            if hits:
+                out.append(VideoGroup(video_id, hits[0].filename, hits[0].score,
+                                      surest[video_id], matched, hits))  # fmt: skip
+        return SearchPage(
+            query=query,
+            total=len(groups),
+            page=page,
+            k=k,
+            hits=tuple(h for g in out for h in g.hits),
+            groups=tuple(out),
+        )
+
+    def _grouped_listing(
+        self, query: str, k: int, page: int, videos: Sequence[str], only: set[str] | None
+    ) -> SearchPage:
+        """No query, grouped by video: each video of the filters with its first scenes."""
+        total, _ = self.catalog.scene_listing(self.owner, videos, 0, 1, only)
+        _, rows = self.catalog.scene_listing(self.owner, videos, 0, max(total, 1), only)
+        ranked = [scene.scene_id for scene, _ in rows]
+        return self._grouped(query, ranked, {}, {}, dict.fromkeys(ranked, "high"), page, k)
 
     def _hit(
         self,
