@@ -16,15 +16,18 @@ from panel.custom import JSComponent
 
 
 class ResultCards(JSComponent):
-    """A page of search hits, each a card: keyframe, file and times, snippet, people, and a
-    Play button; ``send_msg({play: n})`` asks to play the n-th."""
+    """A page of search hits, each a card: keyframe, file and times, confidence, snippet,
+    people, a Play button and a link to the video page; ``send_msg({play: n})`` asks to play
+    the n-th, ``send_msg({open: n})`` to open its video page in this app."""
 
     hits = param.List(
         default=[],
         doc="one dict per hit, best first: filename, start, end, score, snippet (matched "
         "words as **word**), people, keyframe (picture URL or ''), boxes (on-screen lines "
         "that hold the query's words: 4 [x, y] corners each, in the keyframe's pixels), "
-        "size ([width, height] of the keyframe when the picture is a smaller copy, else null)",
+        "size ([width, height] of the keyframe when the picture is a smaller copy, else null), "
+        "confidence (high, medium, low; '' shows no badge), page_url (the video page's URL; "
+        "'' shows no link)",
     )
 
     _esm = """
@@ -42,7 +45,15 @@ class ResultCards(JSComponent):
       .hx-body { flex: 1 1 auto; min-width: 0; }
       .hx-snippet { margin: .3rem 0; overflow-wrap: anywhere; }
       .heimdex-play { background: #0072b5; color: #fff; border: 0; border-radius: 4px;
-                      padding: .35rem .8rem; font: 13px system-ui; cursor: pointer; }`;
+                      padding: .35rem .8rem; font: 13px system-ui; cursor: pointer; }
+      .hx-confidence { display: inline-block; margin-left: .4rem; padding: 0 .45rem;
+                       border-radius: 9px; font-size: 12px; color: #fff; }
+      .hx-confidence-high { background: #1a7f37; }
+      .hx-confidence-medium { background: #9a6700; }
+      .hx-confidence-low { background: #6e7781; }
+      .hx-open { margin-left: .8rem; color: #0072b5; font-size: 13px; }`;
+
+    const CONFIDENCE = new Set(["high", "medium", "low"]);  // a badge and its colour each
 
     function text(tag, value, className) {
       const node = document.createElement(tag);
@@ -91,6 +102,12 @@ class ResultCards(JSComponent):
       title.append(text("b", hit.filename, "hx-file"),
                    ` · ${hit.start.toFixed(1)}-${hit.end.toFixed(1)} s`
                    + ` · score ${hit.score.toFixed(2)}`);
+      if (CONFIDENCE.has(hit.confidence)) {
+        const badge = text("span", hit.confidence,
+                           `hx-confidence hx-confidence-${hit.confidence}`);
+        badge.title = `${hit.confidence} confidence`;
+        title.append(badge);
+      }
       const snippet = document.createElement("div");
       snippet.className = "hx-snippet";
       hit.snippet.split("**").forEach((part, i) => {
@@ -105,6 +122,19 @@ class ResultCards(JSComponent):
       play.type = "button";
       play.tabIndex = -1;
       body.append(play);
+      if (hit.page_url) {
+        // A real link (a new tab opens the page by URL); a plain click opens it in this app.
+        const open = text("a", "Video page ▸", "hx-open");
+        open.href = hit.page_url;
+        open.tabIndex = -1;
+        open.addEventListener("click", (e) => {
+          e.stopPropagation();  // not a Play click
+          if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+          e.preventDefault();
+          model.send_msg({ open: n });
+        });
+        body.append(open);
+      }
       card.append(thumb, body);
 
       const start = () => model.send_msg({ play: n });
@@ -130,13 +160,22 @@ class ResultCards(JSComponent):
     }
     """
 
-    def __init__(self, on_play: Callable[[int], None] | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        on_play: Callable[[int], None] | None = None,
+        on_open: Callable[[int], None] | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(**params)
         self._on_play = on_play
+        self._on_open = on_open
 
     def _handle_msg(self, msg: Any) -> None:
-        if self._on_play is None or not isinstance(msg, dict):
+        if not isinstance(msg, dict):
             return
-        n = msg.get("play")
-        if isinstance(n, int) and not isinstance(n, bool) and 0 <= n < len(self.hits):
-            self._on_play(n)
+        for key, callback in (("play", self._on_play), ("open", self._on_open)):
+            n = msg.get(key)  # from the browser: only the index of one of the cards is used
+            if callback is None or not isinstance(n, int) or isinstance(n, bool):
+                continue
+            if 0 <= n < len(self.hits):
+                callback(n)

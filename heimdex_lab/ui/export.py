@@ -21,8 +21,9 @@ EXPORT_MAX = 1000  # results in one file: the best ones, across pages
 
 
 def results_frame(search: SearchState, api: bool) -> pl.DataFrame:
-    """The best ``EXPORT_MAX`` results of the search as it stands (query, mode, filters).
-    Under the HTTP API the keyframe is its URL there, not a path on the server."""
+    """The best ``EXPORT_MAX`` results of the search as it stands (query, mode, filters, and
+    the weak ones only when the page shows them), one row per scene even when the page groups
+    them by video. Under the HTTP API the keyframe is its URL there, not a path on the server."""
     page = search.lib.search(
         search.query,
         k=EXPORT_MAX,
@@ -31,6 +32,7 @@ def results_frame(search: SearchState, api: bool) -> pl.DataFrame:
         videos=search.videos,
         mode=search.mode,
         language=search.language or None,
+        min_confidence=search.min_confidence,
     )
     frame: pl.DataFrame = page.frame  # type: ignore[assignment]
     if api:

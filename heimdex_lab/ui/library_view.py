@@ -3,7 +3,7 @@
 A card shows the video's cover keyframe, name, duration, language, scene count and state, with
 a progress bar while it is ingested; Retry and Delete act on that video through `Library`, which
 enforces when each is allowed. A card's picture and name link to the video page
-(``video_page_href``), the one hook the video page hangs on.
+(``video_page_url``: a new tab opens it by URL; a plain click opens it in this app).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from panel.custom import JSComponent
 
 from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ui.thumbs import data_uri
+from heimdex_lab.ui.video_page import video_page_url
 
 if TYPE_CHECKING:
     from heimdex_lab.ui.app import LibraryState
@@ -26,13 +27,9 @@ if TYPE_CHECKING:
 SORTS = {"Date added": "date", "Name": "name", "Duration": "duration"}
 
 
-def video_page_href(video_id: str) -> str:
-    """Where a video's page is: the app's own URL with ``?video=<id>``."""
-    return "?video=" + quote(video_id, safe="")
-
-
 class VideoGrid(JSComponent):
-    """Video cards; ``send_msg({action, video_id})`` asks for a retry or a delete."""
+    """Video cards; ``send_msg({action, video_id})`` asks for a retry, a delete, or to open
+    the video's page in this app."""
 
     videos = param.List(
         default=[],
@@ -90,6 +87,16 @@ class VideoGrid(JSComponent):
       duration: (a, b) => (b.duration_s ?? -1) - (a.duration_s ?? -1),
     };
 
+    // A real link (a new tab opens the page by URL); a plain click opens it in this app.
+    function link(model, a, v) {
+      a.href = v.href;
+      a.addEventListener("click", (e) => {
+        if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        model.send_msg({action: "open", video_id: v.video_id});
+      });
+    }
+
     function card(model, v) {
       const node = document.createElement("div");
       node.className = "heimdex-video-card";
@@ -97,7 +104,7 @@ class VideoGrid(JSComponent):
       node.dataset.state = v.state;
       const cover = document.createElement("a");
       cover.className = "hx-cover";
-      cover.href = v.href;
+      link(model, cover, v);
       if (v.cover) {
         const img = document.createElement("img");
         img.src = v.cover;
@@ -110,7 +117,7 @@ class VideoGrid(JSComponent):
       const info = document.createElement("div");
       info.className = "hx-info";
       const name = text("a", v.filename, "hx-name");
-      name.href = v.href;
+      link(model, name, v);
       const meta = [clock(v.duration_s), v.language || "",
                     v.scenes ? `${v.scenes} scene${v.scenes === 1 ? "" : "s"}` : ""];
       info.append(name, text("div", meta.filter(Boolean).join(" · "), "hx-meta"));
@@ -182,7 +189,7 @@ class VideoGrid(JSComponent):
         if self._on_action is None or not isinstance(msg, dict):
             return
         action, video_id = msg.get("action"), msg.get("video_id")
-        if action in ("retry", "delete") and isinstance(video_id, str):
+        if action in ("retry", "delete", "open") and isinstance(video_id, str):
             self._on_action(action, video_id)
 
 
@@ -199,7 +206,7 @@ def video_cards(state: LibraryState) -> list[dict[str, Any]]:
                 cover = f"/api/v1/scenes/{quote(scene_id, safe=':')}/keyframe"
             else:
                 cover = data_uri(path)
-        cards.append({**row, "cover": cover, "href": video_page_href(row["video_id"])})
+        cards.append({**row, "cover": cover, "href": video_page_url(row["video_id"])})
     return cards
 
 
@@ -256,12 +263,16 @@ def videos_table(state: LibraryState, message: pn.pane.HTML) -> Callable[[int], 
     return table
 
 
-def library_view(state: LibraryState) -> pn.viewable.Viewable:
+def library_view(state: LibraryState, open_video: Callable[[str], None]) -> pn.viewable.Viewable:
+    """The grid (or table) of the user's videos; a card's link calls ``open_video(video_id)``."""
     message = pn.pane.HTML("", css_classes=["heimdex-library-message"])
     view = pn.widgets.RadioButtonGroup(options=["Grid", "Table"], value="Grid", name="View")
     sort = pn.widgets.Select(name="Sort by", options=SORTS, value="date", width=140)
 
     def on_action(action: str, video_id: str) -> None:
+        if action == "open":
+            open_video(video_id)
+            return
         message.object = html.escape(act_on_video(state, action, video_id))
 
     grid = VideoGrid(on_action=on_action, videos=video_cards(state), sizing_mode="stretch_width")

@@ -86,10 +86,15 @@ def test_the_library_grid_shows_each_video_with_its_keyframe_and_state(
         assert "ready" in text and "3 scenes" in text and "0:1" in text and "en" in text, text
         assert _loaded(card.locator(".hx-cover img")) > 0
         video_id = videos.filter(videos["filename"] == name)["video_id"][0]
-        # The hook the video page hangs on: the card's picture and name link to it.
-        assert card.locator(".hx-name").get_attribute("href") == f"?video={video_id}"
+        # The card's picture and name link to its video page (a new tab opens it by URL).
+        for link in (".hx-name", ".hx-cover"):
+            assert card.locator(link).get_attribute("href") == f"./?video={video_id}"
         assert card.locator("button", has_text="Retry").count() == 0  # ready: nothing to retry
     shot(page, "library-grid")
+    # A plain click opens the video page in this app, without loading the page again.
+    cards.filter(has_text="kitchen_cat.mkv").locator(".hx-name").click()  # type: ignore[attr-defined]
+    expect(page.locator(".hx-vp-title")).to_contain_text("kitchen_cat.mkv")  # type: ignore[attr-defined]
+    assert "video=" not in page.url  # type: ignore[attr-defined]
     assert page.failed_requests == []  # type: ignore[attr-defined]
     assert csp_violations(page) == []
 
@@ -159,9 +164,10 @@ def test_search_results_download_as_csv_and_parquet(page: object) -> None:
     box = page.locator("input[placeholder^='e.g. the rocket']")  # type: ignore[attr-defined]
     box.fill("the orange cat sleeps on the window sill")
     box.press("Enter")
-    page.locator(".heimdex-result").first.wait_for()  # type: ignore[attr-defined]
-    frames = {}
-    for label, suffix in (("CSV", "csv"), ("Parquet", "parquet")):
+    cards = page.locator(".heimdex-result")  # type: ignore[attr-defined]
+    cards.first.wait_for()
+
+    def download(label: str, suffix: str) -> pl.DataFrame:
         with page.expect_download() as info:  # type: ignore[attr-defined]
             page.get_by_role("button", name=f"⬇ {label}").click()  # type: ignore[attr-defined]
         download = info.value
@@ -169,16 +175,25 @@ def test_search_results_download_as_csv_and_parquet(page: object) -> None:
             f"heimdex-the-orange-cat-sleeps-on-the-window-sill.{suffix}"
         )
         data = Path(download.path()).read_bytes()
-        frames[suffix] = (
+        return (
             pl.read_csv(io.BytesIO(data)) if suffix == "csv" else pl.read_parquet(io.BytesIO(data))
         )
-    csv, parquet = frames["csv"], frames["parquet"]
-    assert csv.height == parquet.height == 6  # every scene of the library, best first
+
+    # The results as the page shows them: the weak ones are hidden, in the files too.
+    csv, parquet = download("CSV", "csv"), download("Parquet", "parquet")
+    assert 1 <= csv.height == parquet.height == cards.count() < 6
+    assert set(csv["confidence"]) <= {"high", "medium"}
     assert csv["scene_id"].to_list() == parquet["scene_id"].to_list()
     top = parquet.row(0, named=True)
     assert (top["filename"], top["start"]) == ("kitchen_cat.mkv", pytest.approx(4.4, abs=0.3))
     assert "cat" in top["text"] and top["keyframe"].startswith("/api/v1/scenes/")
     assert {"score", "score_text", "score_keyword", "confidence"} <= set(csv.columns)
+    # Weak ones shown: every scene of the library, best first.
+    page.locator(".heimdex-show-weak button", has_text="Show weaker matches too").click()  # type: ignore[attr-defined]
+    expect(cards).to_have_count(6)
+    every = download("CSV", "csv")
+    assert every.height == 6 and every["scene_id"][0] == top["scene_id"]
+    assert "low" in set(every["confidence"])
 
 
 def test_retry_and_delete_from_a_card(page: object, library: Path) -> None:

@@ -34,7 +34,7 @@ from heimdex_lab.store.catalog import (
     PersonRow,
     database_url,
 )
-from heimdex_lab.types import Scene, Segment, VideoInfo, VideoState, Word
+from heimdex_lab.types import Scene, ScreenLine, Segment, VideoInfo, VideoState, Word
 from tests.postgres import PostgresServer
 from tests.server import _free_port
 
@@ -187,9 +187,7 @@ def test_keyword_scores_rank_the_scene_with_the_words_first(catalog: Catalog) ->
     assert set(catalog.keyword_scores("bob", ["rocket"], [], 10)) == {"v3:0"}
 
 
-def test_keyword_scores_find_words_inside_cjk_text_on_sqlite(tmp_path: Path) -> None:
-    """SQLite only: PostgreSQL's text search parser keeps a CJK run whole (not done yet)."""
-    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+def test_keyword_scores_find_words_inside_cjk_text(catalog: Catalog) -> None:
     add_video(catalog, "alice", "zh", ["火箭发射因为预算推迟了。", "宇航员第一次进入轨道。"])
     add_video(catalog, "alice", "ja", ["東京タワーに行きました。"])
     add_video(catalog, "alice", "ko", ["로켓 발사가 예산 때문에 연기되었습니다."])
@@ -201,16 +199,43 @@ def test_keyword_scores_find_words_inside_cjk_text_on_sqlite(tmp_path: Path) -> 
     assert catalog.keyword_scores("alice", ["潜水艇"], [], 10) == {}
     assert catalog.keyword_scores("alice", ["火车"], [], 10) == {}  # 火 and 车, never together
 
-    # A library whose CJK text was indexed whole (before revision 0005) is indexed again.
-    migrations.downgrade(catalog.engine, "0004_screen_text")
-    with catalog.session() as s:
-        s.execute(
-            text("UPDATE scene_fts SET text = '東京タワーに行きました。' WHERE video_id = 'ja'")
-        )
+    # A library whose CJK text was indexed whole (SQLite before revision 0005, PostgreSQL
+    # before 0006) is indexed again.
+    if catalog.is_sqlite:
+        migrations.downgrade(catalog.engine, "0004_screen_text")
+        with catalog.session() as s:
+            s.execute(
+                text("UPDATE scene_fts SET text = '東京タワーに行きました。' WHERE video_id = 'ja'")
+            )
+    else:
+        migrations.downgrade(catalog.engine, "0005_video_language")
     assert catalog.keyword_scores("alice", ["タワー"], [], 10) == {}
     migrations.upgrade(catalog.engine)
     assert set(catalog.keyword_scores("alice", ["タワー"], [], 10)) == {"ja:0"}
-    catalog.close()
+
+
+def test_keyword_scores_ignore_accents(catalog: Catalog) -> None:
+    add_video(catalog, "alice", "es", ["El cohete se retrasó por el presupuesto.", "Un café."])
+    add_video(catalog, "alice", "de", ["Die Straße ist nass.", "Über den Wolken."])
+    for term in ("retrasó", "retraso", "RETRASÓ"):
+        assert set(catalog.keyword_scores("alice", [term], [], 10)) == {"es:0"}, term
+    assert set(catalog.keyword_scores("alice", ["cafe"], [], 10)) == {"es:1"}
+    assert set(catalog.keyword_scores("alice", ["uber"], [], 10)) == {"de:1"}
+    assert set(catalog.keyword_scores("alice", ["Straße"], [], 10)) == {"de:0"}
+    assert catalog.keyword_scores("alice", ["retrase"], [], 10) == {}  # another word
+
+    # Screen text too; a scene whose screen text goes away leaves the index.
+    def show(texts: dict[str, str]) -> None:
+        lines = [ScreenLine(sid, 0, t, ((0, 0), (1, 0), (1, 1), (0, 1)), 0.9)
+                 for sid, t in texts.items()]  # fmt: skip
+        with catalog.session() as s:
+            catalog.replace_screen_lines(s, "alice", "es", lines, texts)
+
+    show({"es:0": "Menú del día", "es:1": "Añadir azúcar"})
+    assert set(catalog.keyword_scores("alice", ["menu"], [], 10, field="screen")) == {"es:0"}
+    assert set(catalog.keyword_scores("alice", ["AZUCAR"], [], 10, field="screen")) == {"es:1"}
+    show({"es:1": "Añadir azúcar"})
+    assert catalog.keyword_scores("alice", ["menu"], [], 10, field="screen") == {}
 
 
 def test_replacing_scenes_replaces_their_full_text(catalog: Catalog) -> None:
