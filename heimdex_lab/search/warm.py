@@ -1,8 +1,9 @@
 """Warm-up at server start: the first search after `heimdex serve` costs what the tenth does.
 
-A first search in a process loads the text model (an onnxruntime session), opens Chroma and
-reads each collection's index into memory, and imports the search code; done here, on a
-background thread while the server starts, a user's first query finds them ready.
+A first search in a process loads the text model (an onnxruntime session), reads the
+library's vectors (their exact copy, or Chroma and its index where there is none) and imports
+the search code; done here, on a background thread while the server starts, a user's first
+query finds them ready.
 """
 
 from __future__ import annotations
