@@ -33,6 +33,14 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+def _failed(page: object, request: object) -> None:
+    """A request that failed, unless it is the player's own: Chromium cancels a video's range
+    request in flight when the player seeks (net::ERR_ABORTED), which is no fault."""
+    media = request.resource_type == "media"  # type: ignore[attr-defined]
+    if not (media and "ERR_ABORTED" in (request.failure or "")):  # type: ignore[attr-defined]
+        page.failed_requests.append(request.url)  # type: ignore[attr-defined]
+
+
 @pytest.fixture()
 def page(browser: object, server: Server) -> Iterator[object]:
     """The app loaded; ``failed_requests`` and ``dialogs`` collect what must not happen."""
@@ -41,7 +49,7 @@ def page(browser: object, server: Server) -> Iterator[object]:
     # A first search loads the text model in the server: allow for a busy 2-core machine.
     page.set_default_timeout(120_000)
     page.failed_requests = []  # type: ignore[attr-defined]
-    page.on("requestfailed", lambda r: page.failed_requests.append(r.url))  # type: ignore[attr-defined]
+    page.on("requestfailed", lambda r: _failed(page, r))  # type: ignore[attr-defined]
     # Answers >= 400 to what the page loads itself (the API's refusals are expected answers).
     context.on(  # type: ignore[attr-defined]
         "response",
