@@ -241,7 +241,7 @@ def build_library(
 
     from heimdex_lab import Library
     from heimdex_lab.ingest.pipeline import video_id_for
-    from heimdex_lab.store.catalog import VideoRow
+    from heimdex_lab.store.schema import VideoRow
     from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
     from heimdex_lab.types import Scene, VideoInfo, VideoState
 
@@ -257,7 +257,7 @@ def build_library(
             return
         with stopwatch(times, "catalog_s"), catalog.session() as s:
             for video_id, scenes in pending:
-                catalog.replace_scenes(s, OWNER, video_id, scenes)
+                catalog.for_owner(OWNER).scenes.replace(s, video_id, scenes)
                 s.execute(
                     update(VideoRow)
                     .where(VideoRow.id == video_id)
@@ -299,8 +299,8 @@ def build_library(
             t += length
         info = VideoInfo(f"/synthetic/{video_id}.mp4", "mp4", t, 1280, 720, 30.0, True, 10**8)
         with stopwatch(times, "catalog_s"):
-            catalog.add_accepted(
-                video_id, OWNER, f"talk_{counts['videos']:05d}.mp4", sha, info, f"{sha}.mp4"
+            catalog.for_owner(OWNER).videos.add_accepted(
+                video_id, f"talk_{counts['videos']:05d}.mp4", sha, info, f"{sha}.mp4"
             )
         pending.append((video_id, scenes))
         if sum(len(sc) for _, sc in pending) >= SCENES_PER_TXN:
@@ -341,7 +341,7 @@ def build_library(
     flush()
     # What re-ingesting one video costs at this size: replace_* first delete the video's old rows.
     with stopwatch(times, "fts_delete_s"), catalog.session() as s:
-        catalog.replace_scenes(s, OWNER, "no-such-video", [])
+        catalog.for_owner(OWNER).scenes.replace(s, "no-such-video", [])
     col = vectors.collection(SCENE_TEXT, TEXT_MODEL, TEXT_DIM)
     with stopwatch(times, "vector_delete_s"):
         col.delete(where={"video_id": "no-such-video"})

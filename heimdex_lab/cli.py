@@ -383,7 +383,7 @@ def serve(
         from heimdex_lab.store.catalog import Catalog
 
         catalog = Catalog(settings.catalog_url)
-        if not catalog.has_users():
+        if not catalog.accounts.has_users():
             _die("no accounts yet: add one with `heimdex users add NAME`, or run with --no-auth")
         catalog.close()
     typer.echo(f"Heimdex Lab at http://{address}:{port}/  (Ctrl-C stops it)", err=True)
@@ -423,7 +423,8 @@ def users_token(
     with _library() as lib:
         name = user_name(name)
         if revoke:
-            typer.echo(f"revoked {lib.catalog.revoke_tokens(name)} token(s) of {name}", err=True)
+            revoked = lib.catalog.accounts.revoke_tokens(name)
+            typer.echo(f"revoked {revoked} token(s) of {name}", err=True)
             return
         typer.echo(new_token(lib.catalog, name))
 

@@ -17,8 +17,9 @@ from heimdex_lab.ingest import lease
 from heimdex_lab.ingest.executors import ingest_executor
 from heimdex_lab.ingest.ocr import scene_screen_text
 from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
-from heimdex_lab.store.catalog import Catalog, VideoRow
+from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore, upload_dir
+from heimdex_lab.store.schema import VideoRow
 from heimdex_lab.types import IngestResult, ModelStatus, ScreenMark, SearchPage, VideoState
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class Library:
         self.path = settings.library
         self.path.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(settings.catalog_url)
+        self.store = self.catalog.for_owner(settings.user)  # this user's videos, scenes, people
         remote = None
         if settings.supabase_url:  # Supabase Storage holds the media; the library caches it
             from heimdex_lab.store.blobs import blob_store
@@ -158,7 +160,7 @@ class Library:
         """Finish every unfinished video (queued, interrupted or failed) of this user; a video
         another process is ingesting is waited for."""
         with self._reporting(progress) as pipeline:
-            return [self._resume(pipeline, v.id) for v in self.catalog.unfinished(self.user)]
+            return [self._resume(pipeline, v.id) for v in self.store.videos.unfinished()]
 
     def resume_video(
         self, video_id: str, progress: ProgressFn | None = None, wait: bool = True
@@ -168,7 +170,7 @@ class Library:
         return self._resume(self._pipeline(progress, wait), video_id)
 
     def _resume(self, pipeline: Pipeline, video_id: str) -> IngestResult:
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if row.state != VideoState.QUEUED:
             return pipeline.run(video_id, row.filename)
         # A received upload that was never ingested: ingest its file now, under its promised id.
@@ -179,7 +181,7 @@ class Library:
         if not row.upload_name or not path.is_file():
             reason = "the upload's file is gone (the server lost it); upload the video again"
             self.catalog.delete_video(video_id)
-            rejected = self.catalog.add_rejected(video_id, self.user, row.filename, reason)
+            rejected = self.store.videos.add_rejected(video_id, row.filename, reason)
             return IngestResult(row.filename, video_id, VideoState.REJECTED, rejected.stage,
                                 None, 0, False, f"{row.filename}: {reason}")  # fmt: skip
         return pipeline.ingest(path, row.filename, video_id, remove_source=True)
@@ -201,7 +203,7 @@ class Library:
 
     def retry(self, video_id: str, progress: bool | ProgressFn = False) -> IngestResult:
         """Run a failed or interrupted video again from its first unfinished stage."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if row.state == VideoState.REJECTED:
             raise NotResumable(f"{row.filename} was rejected ({row.error}); nothing to retry",
                                "rejected")  # fmt: skip
@@ -211,7 +213,7 @@ class Library:
     def resumable(self, video_id: str) -> VideoRow:
         """The video, when it can be resumed now; else NotResumable saying why (another
         process is on it, it was rejected, or it is ready)."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if lease.is_live(row):
             raise NotResumable(f"{row.filename} is being ingested already", "busy")
         if row.state == VideoState.REJECTED:
@@ -226,7 +228,7 @@ class Library:
         (unless another video of the same bytes uses them), keyframes, face crops, vectors,
         scenes, transcript and jobs. A video another live process is ingesting is refused
         (VideoBusy): delete it when that ends."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if lease.is_live(row):
             raise VideoBusy(f"{row.filename} is being ingested; delete it after", "busy")
         if row.sha256 is not None:
@@ -242,7 +244,7 @@ class Library:
     def media_path(self, video_id: str) -> Path:
         """The file the player gets for one of this user's videos: the browser-playable copy
         when the stored file needed one, else the stored file (NotFound for others' ids)."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if not row.media_name:
             raise NotFound(f"video {video_id!r} has no stored media")
         return self.media.proxy_path(row.media_name) or self.media.path(row.media_name)
@@ -253,11 +255,7 @@ class Library:
         many videos were done."""
         if stage not in REINDEX_STAGES:
             raise UsageError(f"unknown stage {stage!r} (choose from: {', '.join(REINDEX_STAGES)})")
-        rows = (
-            [self.catalog.video(self.user, video_id)]
-            if video_id
-            else self.catalog.videos(self.user)
-        )
+        rows = [self.store.videos.get(video_id)] if video_id else self.store.videos.all()
         rows = [r for r in rows if r.state == VideoState.READY]
         pipeline = self._pipeline(None)
         if stage == "image":
@@ -265,7 +263,7 @@ class Library:
 
             image_embedder(self.settings)  # raises ModelUnavailable with the fix
         for row in rows:
-            scenes = self.catalog.scenes(self.user, row.id)
+            scenes = self.store.scenes.of_video(row.id)
             if stage == "text":
                 pipeline.embed_text(row.id, scenes)
             elif stage == "faces":
@@ -276,8 +274,8 @@ class Library:
                 lines = pipeline.read_screen_text(scenes)
                 texts = scene_screen_text(lines)
                 with self.catalog.session() as s:
-                    self.catalog.replace_screen_lines(s, self.user, row.id, lines, texts)
-                pipeline.embed_screen_text(row.id, self.catalog.scenes(self.user, row.id))
+                    self.store.scenes.replace_screen_lines(s, row.id, lines, texts)
+                pipeline.embed_screen_text(row.id, self.store.scenes.of_video(row.id))
             else:
                 pipeline.embed_images(row.id, scenes)
                 self.catalog.set_vision(row.id, True)
@@ -287,27 +285,27 @@ class Library:
 
     def videos(self) -> pl.DataFrame:
         """Every video of this user, oldest first (rejected files included, with the reason)."""
-        counts = self.catalog.scene_counts(self.user)
-        progress = self.catalog.progress(self.user)
+        counts = self.store.scenes.counts()
+        progress = self.store.videos.progress()
         rows = [
             _video_row(v, progress.get(v.id, 0.0), counts.get(v.id, 0))
-            for v in self.catalog.videos(self.user)
+            for v in self.store.videos.all()
         ]
         return pl.DataFrame(rows, schema=VIDEO_SCHEMA)
 
     def video(self, video_id: str) -> dict[str, Any]:
         """One video as `videos()` lists it, read from its own rows only (NotFound for
         unknown or another user's id)."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         job = next((j for j in self.catalog.jobs(video_id) if j.stage == row.stage), None)
-        scenes = len(self.catalog.scenes(self.user, video_id))
+        scenes = len(self.store.scenes.of_video(video_id))
         return _video_row(row, job.progress if job else 0.0, scenes)
 
     def scenes(self, video_id: str) -> pl.DataFrame:
         """The scenes of one video in time order."""
-        self.catalog.video(self.user, video_id)  # NotFound for unknown or another user's id
-        scenes = self.catalog.scenes(self.user, video_id)
-        people = self.catalog.people_by_scene(self.user, [s.scene_id for s in scenes])
+        self.store.videos.get(video_id)  # NotFound for unknown or another user's id
+        scenes = self.store.scenes.of_video(video_id)
+        people = self.store.people.by_scene([s.scene_id for s in scenes])
         rows = [
             {
                 "scene_id": s.scene_id,
@@ -348,7 +346,7 @@ class Library:
         check_level(min_confidence)
 
         if language:
-            spoken = self.catalog.videos_in_language(self.user, language.strip().lower())
+            spoken = self.store.videos.in_language(language.strip().lower())
             videos = [v for v in videos if v in spoken] if videos else sorted(spoken)
             if not videos:
                 return SearchPage(query, 0, page, k, ())
@@ -362,13 +360,13 @@ class Library:
         showing most of those lines and their boxes, for drawing over it (the app's cards)."""
         from heimdex_lab.search.snippet import matching_lines
 
-        lines = self.catalog.screen_lines(self.user, [h.scene_id for h in page.hits])
+        lines = self.store.scenes.screen_lines([h.scene_id for h in page.hits])
         by_scene: dict[str, list[Any]] = {}
         for line in matching_lines(lines, page.query):
             by_scene.setdefault(line.scene_id, []).append(line)
         marks = {}
         for scene_id, found in by_scene.items():
-            scene, _filename = self.catalog.scene(self.user, scene_id)
+            scene, _filename = self.store.scenes.get(scene_id)
             counts = {
                 k: sum(ln.keyframe == k for ln in found) for k in {ln.keyframe for ln in found}
             }
@@ -382,8 +380,8 @@ class Library:
 
     def scene(self, scene_id: str) -> dict[str, Any]:
         """One scene with its video's file name, neighbouring scenes and the full transcript."""
-        scene, filename = self.catalog.scene(self.user, scene_id)
-        siblings = [s.scene_id for s in self.catalog.scenes(self.user, scene.video_id)]
+        scene, filename = self.store.scenes.get(scene_id)
+        siblings = [s.scene_id for s in self.store.scenes.of_video(scene.video_id)]
         at = siblings.index(scene_id)
         transcript = " ".join(seg.text for seg in self.catalog.segments(scene.video_id))
         return {
@@ -402,9 +400,9 @@ class Library:
                     "box": [list(p) for p in ln.box],
                     "confidence": ln.confidence,
                 }
-                for ln in self.catalog.screen_lines(self.user, [scene_id])
+                for ln in self.store.scenes.screen_lines([scene_id])
             ],
-            "people": self.catalog.people_by_scene(self.user, [scene_id]).get(scene_id, []),
+            "people": self.store.people.by_scene([scene_id]).get(scene_id, []),
             "keyframes": list(scene.keyframes),
             "video_id": scene.video_id,
             "filename": filename,
@@ -441,7 +439,7 @@ class Library:
         """Every person of this user: photos and the number of scenes they appear in."""
         rows = [
             {"person_id": pid, "name": name, "photos": photos, "scenes": scenes}
-            for pid, name, photos, scenes in self.catalog.people_counts(self.user)
+            for pid, name, photos, scenes in self.store.people.counts()
         ]
         return pl.DataFrame(rows, schema=PEOPLE_SCHEMA)
 

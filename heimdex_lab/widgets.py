@@ -109,7 +109,7 @@ def face_gallery(lib: Library, groups: Any) -> str:
     """HTML: each group of unnamed faces as a row of crops with its id."""
     rows = []
     for group in groups:
-        faces = {f.id: f for f in lib.catalog.faces(lib.user)}
+        faces = {f.id: f for f in lib.store.people.faces()}
         crops = "".join(
             _thumbnail(str(lib.path / faces[f].crop), width=72) for f in group.face_ids[:8]
         )

@@ -105,7 +105,7 @@ def _cut_spans(cut: float, end: float) -> Callable[[list[tuple[float, float]]], 
 
 
 def _row(lib: Library, result: IngestResult) -> Any:
-    return lib.catalog.video(lib.user, str(result.video_id))
+    return lib.store.videos.get(str(result.video_id))
 
 
 def expect_two_shots(lib: Library, result: IngestResult, path: Path) -> None:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from heimdex_lab import Library
 from heimdex_lab.cli import app
-from heimdex_lab.store.catalog import JobRow, VideoRow
+from heimdex_lab.store.schema import JobRow, VideoRow
 from heimdex_lab.store.vectors import SCENE_TEXT
 from tests.data import bad_inputs
 
@@ -57,14 +57,14 @@ def test_check_finds_scenes_cut_to_a_stale_header_and_ingests_again(
     video_id = str(video.video_id)
     assert video.state == "ready" and video.duration_s is not None
     whole = library.scenes(video_id)
-    first = library.catalog.scenes(library.user, video_id)[0]
+    first = library.store.scenes.of_video(video_id)[0]
     with library.catalog.session() as s:
         s.execute(update(VideoRow).where(VideoRow.id == video_id)
                   .values(duration_s=bad_inputs.SHORT_CLAIM_S))  # fmt: skip
         s.execute(update(JobRow).where(JobRow.video_id == video_id, JobRow.stage == "validating")
                   .values(models=None))  # fmt: skip
         cut = replace(first, end=bad_inputs.SHORT_CLAIM_S, text="")
-        library.catalog.replace_scenes(s, library.user, video_id, [cut])
+        library.store.scenes.replace(s, video_id, [cut])
     library.reindex("text", video_id)  # consistent but for the scenes' length
     assert library.scenes(video_id)["end"].to_list() == [bad_inputs.SHORT_CLAIM_S]
 

@@ -138,7 +138,7 @@ def test_an_avi_gets_a_proxy_that_plays_from_the_scene_start(
 ) -> None:
     lib, result, source = ingested_avi
     assert (result.state, result.error) == ("ready", None)
-    (row,) = lib.catalog.videos(lib.user)
+    (row,) = lib.store.videos.all()
     stored = lib.media.path(str(row.media_name))
     proxy = lib.media.proxy_path(str(row.media_name))
     assert proxy == lib.media.media_dir / f"{row.sha256}.proxy.mp4"
@@ -164,7 +164,7 @@ def test_an_avi_gets_a_proxy_that_plays_from_the_scene_start(
 def test_a_playable_video_is_served_as_stored(ingested: tuple[Library, list[IngestResult]]) -> None:
     lib, results = ingested
     for result in results:  # MP4 H.264/AAC, MKV H.264/AAC, WebM VP9
-        row = lib.catalog.video(lib.user, str(result.video_id))
+        row = lib.store.videos.get(str(result.video_id))
         assert lib.media.proxy_path(str(row.media_name)) is None
         assert lib.media_path(str(result.video_id)) == lib.media.path(str(row.media_name))
 

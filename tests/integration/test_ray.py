@@ -31,7 +31,7 @@ def local_ray() -> Iterator[None]:
 
 
 def _scene_starts(lib: Library, video_id: str) -> list[tuple[int, float]]:
-    return [(s.no, s.start) for s in lib.catalog.scenes(lib.user, video_id)]
+    return [(s.no, s.start) for s in lib.store.scenes.of_video(video_id)]
 
 
 def test_ray_ingest_matches_local_and_isolates_failures(

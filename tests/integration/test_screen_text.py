@@ -72,7 +72,7 @@ def test_reindex_ocr_fills_an_existing_library_without_transcribing(
     lib, result = slides_ingested
     before = lib.scenes(result.video_id)["screen_text"].to_list()
     with lib.catalog.session() as s:  # as a library ingested before the ocr stage existed
-        lib.catalog.replace_screen_lines(s, lib.user, result.video_id, [], {})
+        lib.store.scenes.replace_screen_lines(s, result.video_id, [], {})
     assert set(lib.scenes(result.video_id)["screen_text"]) == {""}
     segments = lib.catalog.segments(result.video_id)
     assert lib.reindex("ocr") == 1
