@@ -20,7 +20,20 @@ from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore, upload_dir
 from heimdex_lab.store.schema import VideoRow
-from heimdex_lab.types import IngestResult, ModelStatus, ScreenMark, SearchPage, VideoState
+from heimdex_lab.types import (
+    IngestResult,
+    ModelStatus,
+    Person,
+    PersonList,
+    SceneDetail,
+    SceneList,
+    SceneSummary,
+    ScreenMark,
+    SearchPage,
+    Video,
+    VideoList,
+    VideoState,
+)
 
 if TYPE_CHECKING:
     from heimdex_lab.eval.queries import EvalReport
@@ -283,43 +296,33 @@ class Library:
 
     # Queries -------------------------------------------------------------------------------
 
-    def videos(self) -> pl.DataFrame:
-        """Every video of this user, oldest first (rejected files included, with the reason)."""
+    def videos(self) -> VideoList:
+        """Every video of this user, oldest first (rejected files included, with the reason);
+        ``.frame`` for a DataFrame."""
         counts = self.store.scenes.counts()
         progress = self.store.videos.progress()
-        rows = [
-            _video_row(v, progress.get(v.id, 0.0), counts.get(v.id, 0))
-            for v in self.store.videos.all()
-        ]
-        return pl.DataFrame(rows, schema=VIDEO_SCHEMA)
+        return VideoList(
+            _video(v, progress.get(v.id, 0.0), counts.get(v.id, 0)) for v in self.store.videos.all()
+        )
 
-    def video(self, video_id: str) -> dict[str, Any]:
+    def video(self, video_id: str) -> Video:
         """One video as `videos()` lists it, read from its own rows only (NotFound for
         unknown or another user's id)."""
         row = self.store.videos.get(video_id)
         job = next((j for j in self.catalog.jobs(video_id) if j.stage == row.stage), None)
         scenes = len(self.store.scenes.of_video(video_id))
-        return _video_row(row, job.progress if job else 0.0, scenes)
+        return _video(row, job.progress if job else 0.0, scenes)
 
-    def scenes(self, video_id: str) -> pl.DataFrame:
-        """The scenes of one video in time order."""
+    def scenes(self, video_id: str) -> SceneList:
+        """The scenes of one video in time order; ``.frame`` for a DataFrame."""
         self.store.videos.get(video_id)  # NotFound for unknown or another user's id
         scenes = self.store.scenes.of_video(video_id)
         people = self.store.people.by_scene([s.scene_id for s in scenes])
-        rows = [
-            {
-                "scene_id": s.scene_id,
-                "no": s.no,
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "screen_text": s.screen_text,
-                "people": people.get(s.scene_id, []),
-                "keyframes": list(s.keyframes),
-            }
+        return SceneList(
+            SceneSummary(s.scene_id, s.no, float(s.start), float(s.end), s.text, s.screen_text,
+                         tuple(people.get(s.scene_id, ())), s.keyframes)
             for s in scenes
-        ]
-        return pl.DataFrame(rows, schema=SCENE_SCHEMA)
+        )  # fmt: skip
 
     # Search --------------------------------------------------------------------------------
 
@@ -378,37 +381,28 @@ class Library:
             marks[scene_id] = ScreenMark(scene_id, best, scene.keyframes[best], boxes)
         return marks
 
-    def scene(self, scene_id: str) -> dict[str, Any]:
-        """One scene with its video's file name, neighbouring scenes and the full transcript."""
+    def scene(self, scene_id: str) -> SceneDetail:
+        """One scene with the lines read on screen, its video's file name, the neighbouring
+        scenes and the video's full transcript."""
         scene, filename = self.store.scenes.get(scene_id)
         siblings = [s.scene_id for s in self.store.scenes.of_video(scene.video_id)]
         at = siblings.index(scene_id)
         transcript = " ".join(seg.text for seg in self.catalog.segments(scene.video_id))
-        return {
-            "scene_id": scene.scene_id,
-            "no": scene.no,
-            "start": scene.start,
-            "end": scene.end,
-            "text": scene.text,
-            "screen_text": scene.screen_text,
-            # Each line read on screen: which keyframe, its 4-corner box in that keyframe's
-            # pixels, and the engine's confidence (the app draws the boxes).
-            "screen_lines": [
-                {
-                    "keyframe": ln.keyframe,
-                    "text": ln.text,
-                    "box": [list(p) for p in ln.box],
-                    "confidence": ln.confidence,
-                }
-                for ln in self.store.scenes.screen_lines([scene_id])
-            ],
-            "people": self.store.people.by_scene([scene_id]).get(scene_id, []),
-            "keyframes": list(scene.keyframes),
-            "video_id": scene.video_id,
-            "filename": filename,
-            "neighbours": siblings[max(0, at - 1) : at] + siblings[at + 1 : at + 2],
-            "transcript": transcript,
-        }
+        return SceneDetail(
+            scene_id=scene.scene_id,
+            no=scene.no,
+            start=scene.start,
+            end=scene.end,
+            text=scene.text,
+            screen_text=scene.screen_text,
+            screen_lines=tuple(self.store.scenes.screen_lines([scene_id])),
+            people=tuple(self.store.people.by_scene([scene_id]).get(scene_id, ())),
+            keyframes=scene.keyframes,
+            video_id=scene.video_id,
+            filename=filename,
+            neighbours=tuple(siblings[max(0, at - 1) : at] + siblings[at + 1 : at + 2]),
+            transcript=transcript,
+        )
 
     def evaluate(
         self,
@@ -435,13 +429,14 @@ class Library:
         """Enrol ``name`` from photos holding exactly one face each; stored faces re-match."""
         return self.people.add(name, [Path(p) for p in photos])
 
+    def people_list(self) -> PersonList:
+        """Every person of this user, by name: photos and the number of scenes they appear
+        in; ``.frame`` for a DataFrame."""
+        return PersonList(Person(*counts) for counts in self.store.people.counts())
+
     def people_frame(self) -> pl.DataFrame:
-        """Every person of this user: photos and the number of scenes they appear in."""
-        rows = [
-            {"person_id": pid, "name": name, "photos": photos, "scenes": scenes}
-            for pid, name, photos, scenes in self.store.people.counts()
-        ]
-        return pl.DataFrame(rows, schema=PEOPLE_SCHEMA)
+        """`people_list()` as a DataFrame."""
+        return self.people_list().frame
 
     def models(self) -> list[ModelStatus]:
         from heimdex_lab.embed.registry import model_statuses
@@ -449,19 +444,24 @@ class Library:
         return model_statuses(self.settings)
 
 
-def _video_row(v: VideoRow, progress: float, scenes: int) -> dict[str, Any]:
-    return {
-        "video_id": v.id,
-        "filename": v.filename,
-        "state": shown_state(v),
-        "stage": v.stage,
-        "progress": 1.0 if v.state == VideoState.READY else round(progress, 3),
-        "duration_s": v.duration_s,
-        "scenes": scenes,
-        "language": v.language,
-        "language_probability": v.language_probability,
-        "error": v.error,
-    }
+def _video(v: VideoRow, progress: float, scenes: int) -> Video:
+    return Video(
+        video_id=v.id,
+        filename=v.filename,
+        state=str(shown_state(v)),
+        stage=v.stage,
+        progress=1.0 if v.state == VideoState.READY else round(float(progress), 3),
+        duration_s=_float(v.duration_s),
+        scenes=scenes,
+        language=v.language,
+        language_probability=_float(v.language_probability),
+        error=v.error,
+    )
+
+
+def _float(value: float | None) -> float | None:
+    """A REAL column's value as a float (SQLite may hand back an int), None kept."""
+    return None if value is None else float(value)
 
 
 def shown_state(row: VideoRow) -> str:
@@ -473,32 +473,3 @@ def shown_state(row: VideoRow) -> str:
 
 
 _WORKING = frozenset(STAGES)
-
-VIDEO_SCHEMA: dict[str, Any] = {
-    "video_id": pl.String,
-    "filename": pl.String,
-    "state": pl.String,
-    "stage": pl.String,
-    "progress": pl.Float64,
-    "duration_s": pl.Float64,
-    "scenes": pl.Int64,
-    "language": pl.String,
-    "language_probability": pl.Float64,
-    "error": pl.String,
-}
-PEOPLE_SCHEMA: dict[str, Any] = {
-    "person_id": pl.String,
-    "name": pl.String,
-    "photos": pl.Int64,
-    "scenes": pl.Int64,
-}
-SCENE_SCHEMA: dict[str, Any] = {
-    "scene_id": pl.String,
-    "no": pl.Int64,
-    "start": pl.Float64,
-    "end": pl.Float64,
-    "text": pl.String,
-    "screen_text": pl.String,
-    "people": pl.List(pl.String),
-    "keyframes": pl.List(pl.String),
-}

@@ -46,7 +46,7 @@ def search_box(lib: Library, k: int = 5) -> Any:
     with needs("lab", "the notebook search box (ipywidgets)"):
         import ipywidgets as w
 
-    videos = lib.videos()
+    videos = lib.videos().frame
     ready = videos.filter(videos["state"] == "ready")
     query = w.Text(placeholder="what was said or shown…", description="Search")
     mode = w.Dropdown(

@@ -525,7 +525,7 @@ def test_a_library_on_postgres_finds_the_spoken_words_in_their_scene(
             assert "**rocket** **launch**" in hit.snippet
             assert hit.scores["keyword"] is not None and hit.scores["keyword"] > 0
         assert lib.search("rocket launch", mode="keyword").total == 1  # no other scene says it
-        assert lib.videos()["scenes"].to_list() == [3]
+        assert lib.videos().frame["scenes"].to_list() == [3]
         assert check(lib)["ok"]
     finally:
         lib.close()

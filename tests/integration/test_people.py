@@ -66,15 +66,15 @@ def lib(base: Path, tmp_path: Path) -> Library:
 
 
 def _scene(lib: Library, filename: str, no: int) -> str:
-    videos = lib.videos()
+    videos = lib.videos().frame
     video_id = videos.filter(videos["filename"] == filename)["video_id"][0]
     return f"{video_id}:{no}"
 
 
 def _people_by_scene(lib: Library) -> dict[str, list[str]]:
     out = {}
-    for video_id in lib.videos()["video_id"]:
-        for row in lib.scenes(video_id).iter_rows(named=True):
+    for video_id in lib.videos().frame["video_id"]:
+        for row in lib.scenes(video_id).frame.iter_rows(named=True):
             out[row["scene_id"]] = row["people"]
     return out
 

@@ -150,7 +150,7 @@ def test_an_avi_gets_a_proxy_that_plays_from_the_scene_start(
     assert b"moov" in head and b"mdat" not in head
     assert abs(_duration(proxy) - _duration(source)) <= 0.1
 
-    starts = lib.scenes(str(result.video_id))["start"].to_list()
+    starts = lib.scenes(str(result.video_id)).frame["start"].to_list()
     assert starts == pytest.approx([0.0, 2.0, 4.0], abs=1 / FPS + 1e-6)  # cut ± 1 frame
     for t in [*starts, 3.0, 5.5]:
         want = _frame(stored, t)

@@ -82,7 +82,7 @@ def test_ray_ingest_matches_local_and_isolates_failures(
     # The vectors the workers stored are searchable from here.
     hit = lib.search("the rocket launch was delayed", mode="text").hits[0]
     assert hit.video_id == results[0].video_id
-    frame = lib.videos()
+    frame = lib.videos().frame
     assert sorted(frame["state"]) == ["ready", "ready", "ready", "rejected"]
 
 

@@ -27,7 +27,7 @@ IMAGE_MODEL = "heimdex-tiny-clip__tiny-clip-random"
 
 def _snapshot(lib: Library, video_id: str) -> dict[str, Any]:
     """Everything an ingest stores for a video, comparable between two libraries."""
-    scenes = lib.scenes(video_id)
+    scenes = lib.scenes(video_id).frame
     text_model = lib.settings.text_model, int(TEXT_MODELS[lib.settings.text_model].dim or 0)
     return {
         "scenes": scenes.drop("scene_id", "keyframes").rows(),
