@@ -87,7 +87,8 @@ class OwnerStore:
 
 
 class Catalog:
-    """Typed access to the catalog database; every query is scoped by owner where ids come in."""
+    """The catalog database: connection, schema upgrade, transactions; owned rows through
+    `for_owner`, accounts through `accounts`."""
 
     def __init__(self, url: str) -> None:
         self.url = database_url(url)
