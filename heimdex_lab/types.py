@@ -176,17 +176,54 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class VideoGroup:
+    """One video of a search grouped by video: its best matching scenes, best first."""
+
+    video_id: str
+    filename: str
+    score: float  # its best scene's
+    confidence: Literal["high", "medium", "low"]  # the surest of its matching scenes
+    matched: int  # how many of its scenes matched (``hits`` holds the best few)
+    hits: tuple[Hit, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "video_id": self.video_id,
+            "filename": self.filename,
+            "score": self.score,
+            "confidence": self.confidence,
+            "matched": self.matched,
+            "scenes": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass(frozen=True)
 class SearchPage:
-    """A page of search results; ``total`` counts every result across pages."""
+    """A page of search results; ``total`` counts every result across pages.
+
+    Grouped by video (``groups`` is not None), a result is a video: ``total`` and ``k`` count
+    videos, ``groups`` holds the page's videos in the order of their best scene, and ``hits``
+    their scenes in that order (so ``frame`` stays one row per scene).
+    """
 
     query: str
     total: int
     page: int
     k: int
     hits: tuple[Hit, ...]
+    groups: tuple[VideoGroup, ...] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """The CLI's and HTTP API's JSON shape (docs/architecture.md §6)."""
+        if self.groups is not None:
+            return {
+                "query": self.query,
+                "group": "video",
+                "total": self.total,
+                "page": self.page,
+                "k": self.k,
+                "videos": [g.to_dict() for g in self.groups],
+            }
         return {
             "query": self.query,
             "total": self.total,
@@ -376,3 +413,70 @@ class PersonList(RecordList[Person]):
     columns: ClassVar[dict[str, str]] = {
         "person_id": "String", "name": "String", "photos": "Int64", "scenes": "Int64",
     }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a video's transcript, timed by its first and last words."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class SceneMatch:
+    """Where a query matched in one video: a scene's span, its score and confidence."""
+
+    scene_id: str
+    start: float
+    end: float
+    score: float
+    confidence: Literal["high", "medium", "low"]
+
+
+@dataclass(frozen=True)
+class VideoPage:
+    """What the app's video page shows: the video, its transcript as timed sentences, its
+    scenes (keyframes, on-screen text, people) and, for a query, where it matched."""
+
+    video_id: str
+    filename: str
+    duration_s: float | None
+    sentences: tuple[Sentence, ...]
+    scenes: tuple[Scene, ...]
+    people: dict[str, list[str]]  # scene id -> names of the people matched in it
+    query: str = ""
+    matches: tuple[SceneMatch, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "video_id": self.video_id,
+            "filename": self.filename,
+            "duration_s": self.duration_s,
+            "sentences": [{"start": s.start, "end": s.end, "text": s.text} for s in self.sentences],
+            "scenes": [
+                {
+                    "scene_id": sc.scene_id,
+                    "no": sc.no,
+                    "start": sc.start,
+                    "end": sc.end,
+                    "text": sc.text,
+                    "screen_text": sc.screen_text,
+                    "people": self.people.get(sc.scene_id, []),
+                    "keyframes": list(sc.keyframes),
+                }
+                for sc in self.scenes
+            ],
+            "query": self.query,
+            "matches": [
+                {
+                    "scene_id": m.scene_id,
+                    "start": m.start,
+                    "end": m.end,
+                    "score": m.score,
+                    "confidence": m.confidence,
+                }
+                for m in self.matches
+            ],
+        }

@@ -3,11 +3,11 @@ answers with: ``{error, detail}``. JSON shapes are the CLI's ``--json`` (DESIGN.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from heimdex_lab.types import Hit
+from heimdex_lab.types import Hit, Sentence
 
 
 class ErrorBody(BaseModel):
@@ -107,6 +107,63 @@ class SearchResults(BaseModel):
     page: int
     k: int
     results: list[Hit] = Field(description="keyframe: the URL of the scene's middle keyframe")
+
+
+class VideoGroup(BaseModel):
+    """One video of a search grouped by video, with its best matching scenes."""
+
+    video_id: str
+    filename: str
+    score: float = Field(description="its best scene's score")
+    confidence: Literal["high", "medium", "low"] = Field(
+        description="the surest of its matching scenes"
+    )
+    matched: int = Field(description="how many of its scenes matched")
+    scenes: list[Hit] = Field(description="its best scenes, best first")
+
+
+class VideoSearchResults(BaseModel):
+    """As ``heimdex search --group video --json``: ``total``, ``k`` and ``page`` count videos."""
+
+    query: str
+    group: Literal["video"]
+    total: int
+    page: int
+    k: int
+    videos: list[VideoGroup]
+
+
+class PageScene(BaseModel):
+    scene_id: str
+    no: int
+    start: float
+    end: float
+    text: str
+    screen_text: str
+    people: list[str]
+    keyframes: list[str] = Field(description="keyframe URLs, in time order")
+
+
+class PageMatch(BaseModel):
+    scene_id: str
+    start: float
+    end: float
+    score: float
+    confidence: Literal["high", "medium", "low"]
+
+
+class VideoPage(BaseModel):
+    """What the app's video page shows: the transcript as timed sentences, the scenes with
+    keyframes, on-screen text and people, and the scenes that match ``query``, best first."""
+
+    video_id: str
+    filename: str
+    duration_s: float | None
+    media: str = Field(description="the player's URL (range requests)")
+    sentences: list[Sentence]
+    scenes: list[PageScene]
+    query: str
+    matches: list[PageMatch]
 
 
 class PersonRow(BaseModel):

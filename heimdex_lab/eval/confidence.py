@@ -18,13 +18,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from heimdex_lab.eval.queries import UNANSWERABLE, load_queries, relevant_scenes
+from heimdex_lab.eval.queries import (
+    UNANSWERABLE,
+    UNCALIBRATED_KINDS,
+    load_queries,
+    relevant_scenes,
+)
 from heimdex_lab.search.confidence import exact_tier, label, similarity
 
 if TYPE_CHECKING:
     from heimdex_lab.library import Library
 
-UNCALIBRATED_KINDS = ("visual",)
 TARGET_UNANSWERABLE = 0.10  # at most this share of unanswerable queries gets a sure result
 GRID_STEP = 0.01
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from heimdex_lab.library import Library
 
 UNANSWERABLE = "unanswerable"
+# Kinds whose answers confidence cannot vouch for: it does not use CLIP similarity (no real CLIP
+# weights to calibrate it on), so a scene found by its picture alone is low by design.
+UNCALIBRATED_KINDS = ("visual",)
 # The signal each mode measures, as `heimdex eval` reports them.
 EVAL_MODES = {
     "text": "text",
@@ -64,8 +67,9 @@ class EvalReport:
     # share of them whose top hybrid result (``sure_top``) or any of whose ``k`` results
     # (``sure_any``) is of high or medium confidence.
     unanswerable: dict[str, float] | None = None
-    # Of the judged queries whose top hybrid result is relevant: how many, and the share of
-    # those results that are of high or medium confidence (``sure``) and of high (``high``).
+    # Of the judged queries whose top hybrid result is relevant (visual ones left out:
+    # UNCALIBRATED_KINDS): how many, and the share of those results that are of high or medium
+    # confidence (``sure``) and of high (``high``).
     confidence: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,8 +166,10 @@ def evaluate_library(
             for q in judged:
                 page = lib.search(q.query, k=depth, mode=mode, weights=weights, fusion=fusion)
                 runs[q.qid] = [h.scene_id for h in page.hits]
-                if mode == "hybrid" and page.hits and page.hits[0].scene_id in qrels[q.qid]:
-                    correct_tops.append(page.hits[0].confidence)
+                top = page.hits[0] if page.hits else None
+                calibrated = mode == "hybrid" and q.kind not in UNCALIBRATED_KINDS
+                if calibrated and top is not None and top.scene_id in qrels[q.qid]:
+                    correct_tops.append(top.confidence)
                 report.rows.append(
                     {
                         "qid": q.qid,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from heimdex_lab.types import SceneSpan, Segment, Word
+from heimdex_lab.types import SceneSpan, Segment, Sentence, Word
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*$")
 
@@ -50,3 +50,32 @@ def sentence_windows(text: str, radius: int = 1) -> list[str]:
     if radius <= 0:
         return parts
     return [" ".join(parts[max(0, i - radius) : i + radius + 1]) for i in range(len(parts))]
+
+
+def timed_sentences(segments: Sequence[Segment], max_words: int = 40) -> list[Sentence]:
+    """The transcript as sentences timed by their words (the video page's transcript): a
+    sentence ends at end punctuation or after ``max_words`` words, across segment borders. A
+    segment stored without word times is one sentence, timed by the segment."""
+    out: list[Sentence] = []
+    current: list[Word] = []
+
+    def close() -> None:
+        if current:
+            out.append(Sentence(current[0].start, current[-1].end, join_words(current)))
+            current.clear()
+
+    for seg in segments:
+        if not seg.words:
+            close()
+            if seg.text.strip():
+                out.append(Sentence(seg.start, seg.end, seg.text.strip()))
+            continue
+        for word in seg.words:
+            token = word.text.strip()
+            if not token:
+                continue
+            current.append(Word(word.start, word.end, token))
+            if _SENTENCE_END.search(token) or len(current) >= max_words:
+                close()
+    close()
+    return out

@@ -2,17 +2,19 @@
 
 ``HEIMDEX_WHISPER_MODEL=auto`` (the default): ``tiny.en`` transcribes a file's first speech;
 if it heard English surely, that is the file's model (English costs what it did before).
-Otherwise the multilingual ``base`` model detects the language: English goes on with ``tiny.en``
-(fast, and better at English than ``base``), any other language with ``base`` told that
-language. A model given by name is used as it is (an English-only ``*.en`` model means
-English).
+Otherwise the multilingual ``base`` model detects the language (`detect_language`): English
+goes on with ``tiny.en`` (fast, and better at English than ``base``), any other language with
+``base`` told that language. A model given by name is used as it is (an English-only ``*.en``
+model means English).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ import numpy as np
 
 from heimdex_lab.config import Settings
 from heimdex_lab.embed.registry import locate
-from heimdex_lab.errors import ModelUnavailable
+from heimdex_lab.errors import ModelUnavailable, UsageError
 from heimdex_lab.media.decode import SPEECH_RATE, audio_windows
 from heimdex_lab.types import Segment, Word
 
@@ -164,13 +166,86 @@ def choose_model(audio: np.ndarray, settings: Settings) -> _Choice | None:
         return None
     detector = whisper_model(MULTILINGUAL_MODEL if name == AUTO else name,
                              settings.whisper_compute_type, settings.cpu_threads)  # fmt: skip
-    from faster_whisper import WhisperModel
-
-    assert isinstance(detector, WhisperModel)
-    language, probability, _ranked = detector.detect_language(speech)
+    language, probability = detect_language(speech, detector, settings)
     log.info("speech language %s (p %.2f)", language, probability)
     model = name if name != AUTO else ENGLISH_MODEL if language == "en" else MULTILINGUAL_MODEL
     return _Choice(model, language, round(float(probability), 4))
+
+
+def detect_language(speech: np.ndarray, model: object, settings: Settings) -> tuple[str, float]:
+    """The language of 16 kHz ``speech`` (silence removed) and its probability, by the
+    multilingual Whisper ``model``.
+
+    Whisper's detection looks at one 30 s window and is easily swayed there (synthetic French
+    heard as Thai). So: its probabilities are averaged over up to ``language_windows`` windows
+    (weighted by their length), kept to ``languages`` if set; unless the best is at least
+    ``language_sure``, the ``language_candidates`` most probable are re-scored by decoding the
+    first window in each: log-probability of the language plus the mean log-probability of its
+    transcript (the language whose words the audio best fits wins; a decode that loops, which
+    Whisper itself would reject, is out).
+    """
+    from faster_whisper import WhisperModel
+    from faster_whisper.audio import pad_or_trim
+
+    assert isinstance(model, WhisperModel)
+    extractor = model.feature_extractor
+    frames = extractor.nb_max_frames
+    features = extractor(speech[: settings.language_windows * extractor.n_samples])
+    allowed = {c.strip().lower() for c in settings.languages.split(",") if c.strip()}
+    totals: dict[str, float] = {}
+    first = None
+    for start in range(0, features.shape[-1], frames):
+        window = features[:, start : start + frames]
+        if first is not None and window.shape[-1] < frames // 10:
+            break  # a tail under 3 s next to a whole window: noise more than evidence
+        encoded = model.encode(pad_or_trim(window))
+        first = first if first is not None else encoded
+        for token, p in model.model.detect_language(encoded)[0]:
+            language = token[2:-2]  # "<|fr|>"
+            totals[language] = totals.get(language, 0.0) + p * window.shape[-1]
+    if unknown := allowed - set(totals):
+        raise UsageError(
+            f"HEIMDEX_LANGUAGES: {', '.join(sorted(unknown))} is not a language the speech "
+            f"model knows (ISO 639-1 codes, e.g. en,es,fr; it knows {len(totals)})"
+        )
+    totals = {lang: v for lang, v in totals.items() if not allowed or lang in allowed}
+    norm = sum(totals.values()) or 1.0
+    ranked = sorted(((lang, v / norm) for lang, v in totals.items()), key=lambda x: -x[1])
+    best, probability = ranked[0]
+    if probability >= settings.language_sure or settings.language_candidates < 2:
+        return best, probability
+    scores = {
+        lang: math.log(max(p, 1e-6)) + _decoded_logprob(model, first, lang)
+        for lang, p in ranked[: settings.language_candidates]
+    }
+    chosen = max(scores, key=lambda lang: scores[lang])
+    log.info("speech language re-scored: %s", {k: round(v, 2) for k, v in scores.items()})
+    return chosen, dict(ranked)[chosen]
+
+
+# Re-scoring decodes at most this many tokens (a 30 s window of speech is about 100 words).
+_RESCORE_TOKENS = 160
+# Whisper's own test of a failed decode: text this repetitive (gzip ratio) is a loop.
+_LOOP_RATIO = 2.4
+
+
+def _decoded_logprob(model: object, encoded: object, language: str) -> float:
+    """Mean token log-probability of the greedy transcript of an encoded window in ``language``
+    (-inf for a decode that loops)."""
+    from faster_whisper import WhisperModel
+    from faster_whisper.tokenizer import Tokenizer
+
+    assert isinstance(model, WhisperModel)
+    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
+    prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
+    (result,) = model.model.generate(
+        encoded, [prompt], beam_size=1, max_length=len(prompt) + _RESCORE_TOKENS,
+        return_scores=True, suppress_blank=True,
+    )  # fmt: skip
+    text = tokenizer.decode(result.sequences_ids[0]).strip().encode()
+    if not text or len(text) / len(zlib.compress(text)) > _LOOP_RATIO:
+        return -math.inf
+    return float(result.scores[0])
 
 
 def _speech(audio: np.ndarray) -> np.ndarray | None:

@@ -6,8 +6,10 @@ same at 1k or 100k scenes; ``total`` is the exact size of the fused result list 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from heimdex_lab.config import Settings
@@ -15,12 +17,22 @@ from heimdex_lab.errors import ModelUnavailable, UsageError
 from heimdex_lab.search.confidence import LEVELS, Confidence, check_level, label, similarity
 from heimdex_lab.search.exact import content_stems, match_tier
 from heimdex_lab.search.fusion import FUSIONS, exact_first, fuse, rank
+from heimdex_lab.search.grouping import group_by_video, video_of
 from heimdex_lab.search.snippet import query_terms, snippet
 from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_SCREEN, SCENE_TEXT, VectorStore
-from heimdex_lab.types import Hit, Scene, SearchPage
+from heimdex_lab.types import Hit, Scene, SearchPage, VideoGroup
 
 log = logging.getLogger(__name__)
+
+# The signals scored with the text model's vector of the query.
+TEXT_MODEL_SIGNALS = ("text", "screen")
+
+
+@functools.cache
+def _embedding_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="heimdex-query")
+
 
 MODES: dict[str, tuple[str, ...]] = {
     "hybrid": ("text", "keyword", "image", "screen"),
@@ -30,6 +42,7 @@ MODES: dict[str, tuple[str, ...]] = {
     "screen": ("screen",),
 }
 SIGNALS = ("text", "keyword", "image", "screen")
+GROUPS = ("scene", "video")  # one result per scene (the default), or per video
 
 
 class SearchEngine:
@@ -43,7 +56,7 @@ class SearchEngine:
         self.catalog = catalog
         self.store = catalog.for_owner(self.owner)  # every owned row is read through it
         self._vectors = vectors
-        self._query_vector: Any = None
+        self._warned_model = False
 
     def search(
         self,
@@ -56,9 +69,12 @@ class SearchEngine:
         weights: Mapping[str, float] | None = None,
         fusion: str | None = None,
         min_confidence: str = "low",
+        group: str = "scene",
     ) -> SearchPage:
         """``min_confidence`` (low, medium, high) keeps only results that sure or surer;
-        ``total`` counts what it keeps. It does not change the order of what is kept."""
+        ``total`` counts what it keeps. It does not change the order of what is kept.
+        ``group="video"``: a result is a video with its best scenes (``SearchPage.groups``),
+        in the order of its best scene; ``k``, ``page`` and ``total`` count videos."""
         query = (query or "").strip()
         if k < 1:
             raise UsageError(f"k must be at least 1 (got {k})")
@@ -67,6 +83,8 @@ class SearchEngine:
         if mode not in MODES:
             raise UsageError(f"unknown mode {mode!r} (choose from: {', '.join(MODES)})")
         minimum = LEVELS.index(check_level(min_confidence))
+        if group not in GROUPS:
+            raise UsageError(f"unknown group {group!r} (choose from: {', '.join(GROUPS)})")
         fusion = fusion or self.settings.fusion
         if fusion not in FUSIONS:
             raise UsageError(f"unknown fusion {fusion!r} (choose from: {', '.join(FUSIONS)})")
@@ -75,14 +93,21 @@ class SearchEngine:
         if not query:
             if not (people or videos):
                 raise UsageError("empty query: give words to search for, or --person/--video")
+            if group == "video":
+                return self._grouped_listing(query, k, page, videos, with_people)
             return self._listing(query, k, page, videos, with_people)
 
-        signals: dict[str, dict[str, float]] = {}
-        self._query_vector = None  # the text model's vector of this query, shared by signals
-        for signal in MODES[mode]:
-            scores = self._signal(signal, query, videos, strict=mode != "hybrid")
+        vector = None  # the text model's vector of this query, shared by its signals
+        if any(signal in TEXT_MODEL_SIGNALS for signal in MODES[mode]):
+            # Embedded on a worker thread while the keyword (and image) signals run: the two
+            # overlap on two cores (onnxruntime and SQLite both release the GIL).
+            vector = _embedding_pool().submit(self._embed, query)
+        computed: dict[str, dict[str, float]] = {}
+        for signal in sorted(MODES[mode], key=lambda name: name in TEXT_MODEL_SIGNALS):
+            scores = self._signal(signal, query, videos, mode != "hybrid", vector)
             if scores is not None:
-                signals[signal] = scores
+                computed[signal] = scores
+        signals = {name: computed[name] for name in MODES[mode] if name in computed}
         ready = self.store.videos.ready_ids()
         scene_video = {sid: sid.rsplit(":", 1)[0] for s in signals.values() for sid in s}
         allowed = {sid for sid, vid in scene_video.items() if vid in ready}
@@ -107,6 +132,8 @@ class SearchEngine:
         sure = {sid: self._confidence(sid, signals, tiers) for sid in ranked}
         if minimum:
             ranked = [sid for sid in ranked if LEVELS.index(sure[sid]) >= minimum]
+        if group == "video":
+            return self._grouped(query, ranked, fused, signals, sure, page, k)
         page_ids = ranked[(page - 1) * k : page * k]
         found = self.store.scenes.by_id(page_ids)
         names = self.store.people.by_scene(page_ids)
@@ -120,19 +147,25 @@ class SearchEngine:
     # Signals -----------------------------------------------------------------------------------
 
     def _signal(
-        self, signal: str, query: str, videos: Sequence[str], strict: bool
+        self,
+        signal: str,
+        query: str,
+        videos: Sequence[str],
+        strict: bool,
+        text_vector: Future[Any] | None,
     ) -> dict[str, float] | None:
         if signal == "keyword":
             return self.keyword_scores(query, videos)
-        if signal in ("text", "screen"):
-            from heimdex_lab.embed.text import text_embedder
-
-            model = text_embedder(self.settings.text_model, self.settings.embed_batch_size)
-            if self._query_vector is None:
-                self._query_vector = model.embed([query])[0]
+        if signal in TEXT_MODEL_SIGNALS:
+            assert text_vector is not None
+            vector = text_vector.result()  # first: the worker loads the model once
+            model = self._text_model()
             if signal == "text":
-                return self._knn(SCENE_TEXT, model.name, model.dim, self._query_vector, videos)
-            shown = self._knn(SCENE_SCREEN, model.name, model.dim, self._query_vector, videos)
+                found = self._knn(SCENE_TEXT, model.name, model.dim, vector, videos)
+                if not found:
+                    self._warn_other_model(model.name)
+                return found
+            shown = self._knn(SCENE_SCREEN, model.name, model.dim, vector, videos)
             floor = self.settings.screen_min_similarity
             return {sid: sim for sid, sim in shown.items() if sim >= floor}
         if not strict and not self.store.videos.any_vision():
@@ -187,26 +220,41 @@ class SearchEngine:
             self.settings.confidence_medium,
         )
 
+    def _text_model(self) -> Any:
+        from heimdex_lab.embed.text import text_embedder
+
+        return text_embedder(self.settings.text_model, self.settings.embed_batch_size)
+
+    def _embed(self, query: str) -> Any:
+        return self._text_model().embed([query])[0]
+
+    def _warn_other_model(self, model: str) -> None:
+        """Transcripts embedded with another text model only (a library made before the default
+        changed): say so, once, instead of silently searching without meaning."""
+        if self._warned_model:
+            return
+        self._warned_model = True
+        have = self._vectors().models(SCENE_TEXT)
+        others = [m for m in have if m != model]
+        if others and model not in have:
+            log.warning(
+                "this library's transcripts are embedded with %s, not %s (the text model): "
+                "search by meaning finds nothing until `heimdex reindex --stage text` embeds "
+                "them again, or set HEIMDEX_TEXT_MODEL=%s",
+                ", ".join(others),
+                model,
+                others[0],
+            )
+
     def _knn(
         self, kind: str, model: str, dim: int, vector: Any, videos: Sequence[str]
     ) -> dict[str, float]:
         """Best cosine similarity per scene among its vectors (sentences or keyframes)."""
-        collection = self._vectors().collection(kind, model, dim)  # this owner's only
         # Several vectors per scene: ask for more than the scene budget. Ids are
-        # "{scene_id}:{k}", so no metadata needs to come back.
+        # "{scene_id}:{k}", so no metadata needs to come back. The collection is this owner's.
         n = self.settings.search_candidates * 3
-        where = {"video_id": {"$in": list(videos)}} if videos else None
-        try:
-            result = collection.query(
-                query_embeddings=[vector.tolist()], n_results=n, where=where,
-                include=["distances"],
-            )  # fmt: skip
-        except Exception:  # an empty collection cannot be queried
-            if collection.count() == 0:
-                return {}
-            raise
         scores: dict[str, float] = {}
-        for vector_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+        for vector_id, distance in self._vectors().nearest(kind, model, dim, vector, n, videos):
             sid = vector_id.rsplit(":", 1)[0]
             similarity = 1.0 - float(distance)
             if similarity > scores.get(sid, -2.0):
@@ -238,6 +286,55 @@ class SearchEngine:
             self._hit(scene, filename, 0.0, {}, query, names, "high") for scene, filename in rows
         )
         return SearchPage(query=query, total=total, page=page, k=k, hits=hits)
+
+    def _grouped(
+        self,
+        query: str,
+        ranked: Sequence[str],
+        scores: Mapping[str, float],
+        signals: Mapping[str, Mapping[str, float]],
+        sure: Mapping[str, Confidence],
+        page: int,
+        k: int,
+    ) -> SearchPage:
+        """A page of videos, each with its best ``group_scenes`` scenes of ``ranked``."""
+        groups = group_by_video(ranked, self.settings.group_scenes)
+        surest: dict[str, Confidence] = {}
+        for sid in ranked:  # a video is as sure as its surest matching scene
+            video_id = video_of(sid)
+            if LEVELS.index(sure[sid]) >= LEVELS.index(surest.get(video_id, "low")):
+                surest[video_id] = sure[sid]
+        shown = groups[(page - 1) * k : page * k]
+        ids = [sid for _, best, _ in shown for sid in best]
+        found = self.store.scenes.by_id(ids)
+        names = self.store.people.by_scene(ids)
+        out = []
+        for video_id, best, matched in shown:
+            hits = tuple(
+                self._hit(*found[s], scores.get(s, 0.0), signals, query, names, sure[s])
+                for s in best
+                if s in found
+            )
+            if hits:
+                out.append(VideoGroup(video_id, hits[0].filename, hits[0].score,
+                                      surest[video_id], matched, hits))  # fmt: skip
+        return SearchPage(
+            query=query,
+            total=len(groups),
+            page=page,
+            k=k,
+            hits=tuple(h for g in out for h in g.hits),
+            groups=tuple(out),
+        )
+
+    def _grouped_listing(
+        self, query: str, k: int, page: int, videos: Sequence[str], only: set[str] | None
+    ) -> SearchPage:
+        """No query, grouped by video: each video of the filters with its first scenes."""
+        total, _ = self.store.scenes.listing(videos, 0, 1, only)
+        _, rows = self.store.scenes.listing(videos, 0, max(total, 1), only)
+        ranked = [scene.scene_id for scene, _ in rows]
+        return self._grouped(query, ranked, {}, {}, dict.fromkeys(ranked, "high"), page, k)
 
     def _hit(
         self,

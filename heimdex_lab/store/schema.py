@@ -112,8 +112,9 @@ class SegmentRow(Base):
 
 
 class SceneRow(Base):
-    """A scene. On PostgreSQL the table also has ``ts``, a tsvector generated from ``text`` by
-    the database (see the migrations), left unmapped so no query loads it."""
+    """A scene. On PostgreSQL the table also has ``ts`` and ``screen_ts``, tsvectors of ``text``
+    and ``screen_text`` that `SceneRepository._replace_fts` writes (see the migrations), left
+    unmapped so no query loads them."""
 
     __tablename__ = "scenes"
     id: Mapped[str] = mapped_column(String(96), primary_key=True)

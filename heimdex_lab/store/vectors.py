@@ -9,6 +9,14 @@ had added), and two writers could each persist an index missing the other's vect
 library directory, writers take an exclusive file lock and, under it, first reload if another
 process wrote, then write and replace a generation marker; readers reload when the marker
 changed. A Chroma server (``url``) needs none of this.
+
+A search from a new process must not wait for Chroma (importing it, opening its client and
+loading an HNSW index take over a second), so a library directory also keeps an exact copy of
+each collection it has searched, up to ``exact_max`` vectors (``exact_knn_max_vectors``): unit
+vectors (``.npy``), ids and video ids (``.npz``) under ``vectors/exact/``, named by the
+generation marker they were read at. A kNN query uses the copy of the current generation
+(exact cosine over the matrix: a few milliseconds at 20k vectors), and the first query after a
+write rebuilds it from Chroma under a shared lock, so no write can happen halfway through it.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ _BATCH = 4096
 _MARKER = "heimdex.generation"
 _LOCK = "heimdex.lock"
 _OPEN_LOCK = "heimdex.open.lock"  # apart from _LOCK: a client is opened inside writes too
+_EXACT_DIR = "exact"
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -52,6 +61,94 @@ def _marker(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns)
+
+
+def _generation(path: Path) -> str | None:
+    """The generation a writer last marked (a fresh uuid per write), or None if none was."""
+    try:
+        found = (path / _MARKER).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return found if re.fullmatch(r"[0-9a-f]{32}", found) else None
+
+
+@dataclass(frozen=True)
+class ExactCopy:
+    """One collection's vectors at one generation, for exact kNN without Chroma. ``matrix``
+    is None when the collection was too large for a copy (queries go to Chroma)."""
+
+    generation: str
+    ids: np.ndarray  # vector ids, str
+    video_ids: np.ndarray  # the video of each vector (its ``video_id`` metadata), str
+    matrix: np.ndarray | None  # unit rows, float32
+
+    def nearest(
+        self, vector: np.ndarray, n: int, videos: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        """The ``n`` nearest vectors by cosine distance (as Chroma's ``hnsw:space`` cosine:
+        one minus the dot product of unit vectors), nearest first."""
+        assert self.matrix is not None
+        rows = np.flatnonzero(np.isin(self.video_ids, list(videos))) if videos else None
+        matrix = self.matrix if rows is None else self.matrix[rows]
+        if len(matrix) == 0 or n < 1:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        query = query / np.float32(max(float(np.linalg.norm(query)), 1e-30))
+        distances = np.float32(1.0) - matrix @ query
+        best = (
+            np.argpartition(distances, n - 1)[:n]
+            if n < len(distances)
+            else np.arange(len(distances))
+        )
+        best = best[np.argsort(distances[best], kind="stable")]
+        picked = best if rows is None else rows[best]
+        return [(str(self.ids[i]), float(d)) for i, d in zip(picked, distances[best], strict=True)]
+
+
+_copies: dict[str, ExactCopy] = {}
+
+
+def _read_copy(folder: Path, name: str, generation: str) -> ExactCopy | None:
+    """The copy of ``name`` at ``generation``; its matrix is memory-mapped, not read (a
+    ``.npz`` of 20k x 384 took 0.03-0.11 s of CPU to read, the mapped ``.npy`` and a whole
+    query ~0.01 s)."""
+    base = f"{name}.{generation}"
+    try:
+        with np.load(folder / f"{base}.npz", allow_pickle=False) as data:
+            too_big, ids, videos = bool(data["too_big"]), data["ids"], data["video_ids"]
+        matrix = None if too_big else np.load(folder / f"{base}.npy", mmap_mode="r")
+    except (OSError, ValueError, KeyError):  # none yet, or the files of an old crash
+        return None
+    return ExactCopy(generation, ids, videos, matrix)
+
+
+def _write_copy(folder: Path, name: str, copy: ExactCopy) -> None:
+    """The matrix, then the ids (each renamed into place when whole; the ids file is what a
+    reader looks for), then other generations' files of ``name`` go. A reader that mapped an
+    old matrix keeps it until it is done: a removed file lives on while mapped."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base, tmp = f"{name}.{copy.generation}", f".{name}.{uuid.uuid4().hex}"
+    try:
+        if copy.matrix is not None:
+            np.save(folder / f"{tmp}.npy", copy.matrix)
+            os.replace(folder / f"{tmp}.npy", folder / f"{base}.npy")
+        np.savez(folder / f"{tmp}.npz", ids=copy.ids, video_ids=copy.video_ids,
+                 too_big=np.array(copy.matrix is None))  # fmt: skip
+        os.replace(folder / f"{tmp}.npz", folder / f"{base}.npz")
+    finally:
+        for suffix in (".npy", ".npz"):
+            with contextlib.suppress(FileNotFoundError):
+                (folder / f"{tmp}{suffix}").unlink()
+    for old in folder.glob(f"{name}.*.np[yz]"):
+        if old.name.split(".")[-2] != copy.generation:
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
+
+
+def _unit_rows(vectors: Any, dim: int) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.ascontiguousarray(matrix / np.maximum(norms, np.float32(1e-30)))
 
 
 @dataclass
@@ -170,15 +267,18 @@ class VectorStore:
     """Chroma, embedded (a directory) by default or a server by URL."""
 
     def __init__(
-        self, path: Path | None = None, url: str | None = None, owner: str = "local"
+        self,
+        path: Path | None = None,
+        url: str | None = None,
+        owner: str = "local",
+        exact_max: int = 50_000,
     ) -> None:
-        chromadb = _import_chromadb()
-
         self._http: Any = None
         self.path: Path | None = None
         if url:
             from urllib.parse import urlparse
 
+            chromadb = _import_chromadb()
             parsed = urlparse(url)
             self._http = chromadb.HttpClient(
                 host=parsed.hostname or "127.0.0.1",
@@ -189,11 +289,11 @@ class VectorStore:
         else:
             assert path is not None
             path.mkdir(parents=True, exist_ok=True)
-            self.path = path
-            _embedded_client(path)
+            self.path = path  # Chroma is opened on first use: a search may not need it
         self._collections: dict[str, Any] = {}
         self._epoch = 0
         self.owner = owner
+        self.exact_max = exact_max
 
     @property
     def client(self) -> Any:
@@ -238,6 +338,74 @@ class VectorStore:
             self._collections[name] = col
         return col
 
+    def nearest(
+        self,
+        kind: str,
+        model: str,
+        dim: int,
+        vector: np.ndarray,
+        n: int,
+        videos: Sequence[str] = (),
+    ) -> list[tuple[str, float]]:
+        """The ``n`` vectors nearest to ``vector`` (of ``videos`` only, if given) as
+        ``(id, cosine distance)``, nearest first: from the exact copy when it is current and
+        the collection small enough, else from Chroma."""  # fmt: skip
+        exact = self.path is not None and self.exact_max > 0
+        copy = self._exact_copy(kind, model, dim) if exact else None
+        if copy is not None and copy.matrix is not None and len(copy.ids) <= self.exact_max:
+            return copy.nearest(vector, n, videos)
+        collection = self.collection(kind, model, dim)
+        where = {"video_id": {"$in": list(videos)}} if videos else None
+        try:
+            result = collection.query(
+                query_embeddings=[np.asarray(vector).tolist()], n_results=n, where=where,
+                include=["distances"],
+            )  # fmt: skip
+        except Exception:  # an empty collection cannot be queried
+            if collection.count() == 0:
+                return []
+            raise
+        return [(str(i), float(d)) for i, d in zip(result["ids"][0], result["distances"][0],
+                                                   strict=True)]  # fmt: skip
+
+    def _exact_copy(self, kind: str, model: str, dim: int) -> ExactCopy | None:
+        """The collection's exact copy at the current generation (read or rebuilt); None
+        when no write has marked a generation yet."""
+        assert self.path is not None
+        generation = _generation(self.path)
+        if generation is None:
+            return None
+        folder, name = self.path / _EXACT_DIR, collection_name(kind, model, dim, self.owner)
+        key = str(folder / name)
+        copy = _copies.get(key)
+        if copy is None or copy.generation != generation:
+            copy = _read_copy(folder, name, generation)
+        if copy is None:
+            with open(self.path / _LOCK, "a+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_SH)  # no write halfway through what we read
+                try:
+                    generation = _generation(self.path)
+                    if generation is None:
+                        return None
+                    copy = self._copy_from_chroma(kind, model, dim, generation)
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+            _write_copy(folder, name, copy)
+            log.info("exact copy of %s rebuilt (%d vectors)", name, len(copy.ids))
+        _copies[key] = copy
+        return copy
+
+    def _copy_from_chroma(self, kind: str, model: str, dim: int, generation: str) -> ExactCopy:
+        collection = self.collection(kind, model, dim)
+        empty = np.array([], dtype=str)
+        if collection.count() > self.exact_max:
+            return ExactCopy(generation, empty, empty, None)
+        got = collection.get(include=["embeddings", "metadatas"])
+        ids = np.array(got["ids"], dtype=str)
+        videos = np.array([str((m or {}).get("video_id", "")) for m in got["metadatas"]],
+                          dtype=str)  # fmt: skip
+        return ExactCopy(generation, ids, videos, _unit_rows(got["embeddings"], dim))
+
     def replace_video(
         self,
         kind: str,
@@ -270,6 +438,18 @@ class VectorStore:
         if video_id is None:
             return int(col.count())
         return len(col.get(where={"video_id": video_id}, include=[])["ids"])
+
+    def models(self, kind: str) -> list[str]:
+        """The models whose vectors of ``kind`` this owner has (non-empty collections)."""
+        mine = collection_name(kind, "m", 1, self.owner).split("__")[-1]
+        found = set()
+        for col in self.client.list_collections():
+            name = col if isinstance(col, str) else col.name
+            if name.startswith(f"{kind}__") and name.endswith(f"__{mine}"):
+                loaded = self.client.get_collection(name)
+                if loaded.count():
+                    found.add(str((loaded.metadata or {}).get("model", name.split("__")[1])))
+        return sorted(found)
 
     def ids(self, kind: str, model: str, dim: int, video_id: str) -> list[str]:
         col = self.collection(kind, model, dim)

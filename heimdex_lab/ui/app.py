@@ -27,8 +27,15 @@ from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ingest.worker import worker_for
 from heimdex_lab.library import Library
-from heimdex_lab.types import ScreenMark, SearchPage
+from heimdex_lab.types import ScreenMark, SearchPage, VideoGroup
 from heimdex_lab.ui.cards import ResultCard
+from heimdex_lab.ui.video_page import (
+    TAB_NAME,
+    VideoPageState,
+    requested_video,
+    video_page_url,
+    video_view,
+)
 
 ACCEPTED = [".mp4", ".mov", ".avi", ".mkv", ".webm", "video/*"]
 REFRESH_MS = 1000
@@ -105,10 +112,33 @@ class SearchState(param.Parameterized):
     playing = param.Tuple(
         default=("", 0.0, ""), length=3, doc="(video id, start second, file name)"
     )
+    group: param.Selector[str] = param.Selector(
+        default="scene", objects=["scene", "video"], doc="one result per scene or per video"
+    )
+    show_weak = param.Boolean(default=False, doc="show low-confidence results too")
 
     def __init__(self, lib: Library, **params: Any) -> None:
         super().__init__(**params)
         self.lib = lib
+        self.viewer = VideoPageState()  # the video page that result cards open
+
+    @property
+    def min_confidence(self) -> str:
+        """What the app shows: high and medium results, unless the weaker ones were asked for."""
+        return "low" if self.show_weak else "medium"
+
+    def open_video(self, video_id: str, t: float) -> None:
+        """The video page of ``video_id`` at ``t`` seconds, this search's matches marked."""
+        self.viewer.show(video_id, t, self.query, self.min_confidence)
+
+    def weaker(self) -> int:
+        """How many results the confidence cut-off hides (only asked when it hides them all)."""
+        try:
+            found = self.lib.search(self.query, k=1, people=self.people, videos=self.videos,
+                                    mode=self.mode, language=self.language or None)  # fmt: skip
+            return found.total
+        except HeimdexError:
+            return 0
 
     def results(self) -> SearchPage | str:
         if not self.query.strip() and not (self.people or self.videos):
@@ -122,6 +152,8 @@ class SearchState(param.Parameterized):
                 videos=self.videos,
                 mode=self.mode,
                 language=self.language or None,
+                min_confidence=self.min_confidence,
+                group=self.group,
             )
         except HeimdexError as exc:
             return str(exc)
@@ -305,11 +337,18 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
 
     pn.bind(options, state.param.content, watch=True)
     options(0)
+    group = pn.widgets.RadioButtonGroup(
+        options={"By scene": "scene", "By video": "video"}, value=search.group, name="Group",
+        css_classes=["heimdex-group"], margin=(24, 10, 0, 10),
+    )  # fmt: skip
     people.link(search, value="people")
     videos.link(search, value="videos")
     language.link(search, value="language")
-    for widget in (query, mode, people, videos, language):
+    group.link(search, value="group")
+    for widget in (query, mode, people, videos, language, group):
         widget.param.watch(lambda _e: setattr(search, "page", 1), "value")
+    for widget in (query, mode, people, videos, language):  # a new search: hide weak ones again
+        widget.param.watch(lambda _e: setattr(search, "show_weak", False), "value")
 
     player = pn.pane.HTML(player_html("", 0.0, ""), sizing_mode="stretch_width", name="player")
     search.param.watch(lambda e: setattr(player, "object", player_html(*e.new)), "playing")
@@ -318,18 +357,34 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         page = search.results()
         if isinstance(page, str):  # a hint, or an error that may quote the query or a name
             return pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
+        if page.total == 0 and search.query.strip() and not search.show_weak:
+            return no_good_match(search)
         marks = search.lib.screen_marks(page) if search.mode in ("hybrid", "screen") else {}
-        cards = [
-            result_card(hit, search, state.serving.api, marks.get(hit.scene_id))
-            for hit in page.hits
-        ]
+
+        def card(hit: Any) -> pn.viewable.Viewable:
+            return result_card(hit, search, state.serving.api, marks.get(hit.scene_id))
+
+        if page.groups is not None:
+            blocks = [video_group(g, search, card) for g in page.groups]
+            unit = "video(s)"
+        else:
+            blocks = [card(hit) for hit in page.hits]
+            unit = "scene(s)"
         pages = max(1, -(-page.total // page.k))
         prev = pn.widgets.Button(name="◀ Previous", disabled=page.page <= 1)
         nxt = pn.widgets.Button(name="Next ▶", disabled=page.page >= pages)
         prev.on_click(lambda _e: setattr(search, "page", search.page - 1))
         nxt.on_click(lambda _e: setattr(search, "page", search.page + 1))
-        summary = pn.pane.Markdown(f"**{page.total}** scene(s) · page {page.page} of {pages}")
-        return pn.Column(summary, *cards, pn.Row(prev, nxt), sizing_mode="stretch_width")
+        summary = pn.pane.Markdown(f"**{page.total}** {unit} · page {page.page} of {pages}")
+        if not search.query.strip():  # a listing: every scene is what the filters asked for
+            return pn.Column(summary, *blocks, pn.Row(prev, nxt), sizing_mode="stretch_width")
+        weak = pn.widgets.Button(
+            name="Hide weak matches" if search.show_weak else "Show weaker matches too",
+            button_type="light", css_classes=["heimdex-show-weak"],
+        )  # fmt: skip
+        weak.on_click(lambda _e: setattr(search, "show_weak", not search.show_weak))
+        return pn.Column(pn.Row(summary, weak), *blocks, pn.Row(prev, nxt),
+                         sizing_mode="stretch_width")  # fmt: skip
 
     bound = pn.bind(
         results,
@@ -339,16 +394,56 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         search.param.videos,
         search.param.language,
         search.param.page,
+        search.param.group,
+        search.param.show_weak,
         state.param.content,
     )
     return pn.Row(
         pn.Column(
             pn.Row(query, mode),
-            pn.Row(people, videos, language),
+            pn.Row(people, videos, language, group),
             bound,
             sizing_mode="stretch_width",
         ),
         pn.Column(player, width=520),
+        sizing_mode="stretch_width",
+    )
+
+
+def no_good_match(search: SearchState) -> pn.viewable.Viewable:
+    """Nothing of high or medium confidence: say so, and offer the weaker results."""
+    weaker = search.weaker()
+    text = f"No good match for “{html.escape(search.query.strip())}”."
+    if not weaker:
+        return pn.pane.HTML(f'<p class="heimdex-no-good-match">{text} Nothing matched.</p>')
+    show = pn.widgets.Button(
+        name=f"Show {weaker} weaker result(s)", button_type="primary",
+        css_classes=["heimdex-show-weak"],
+    )  # fmt: skip
+    show.on_click(lambda _e: setattr(search, "show_weak", True))
+    return pn.Column(
+        pn.pane.HTML(f'<p class="heimdex-no-good-match">{text} The closest scenes are '
+                     "weak matches (low confidence).</p>"),
+        show,
+        sizing_mode="stretch_width",
+    )  # fmt: skip
+
+
+def video_group(group: VideoGroup, search: SearchState, card: Any) -> pn.viewable.Viewable:
+    """One video of a search grouped by video: its name, how many scenes matched and how
+    surely, a link to its video page, and its best scenes' cards."""
+    head = pn.pane.HTML(
+        f'<div class="heimdex-group-head"><b>{html.escape(group.filename)}</b> · '
+        f"{group.matched} matching scene(s) · best: {html.escape(group.confidence)}</div>",
+        sizing_mode="stretch_width",
+    )
+    open_page = pn.widgets.Button(name="Video page ▸", button_type="light", width=120)
+    open_page.on_click(lambda _e: search.open_video(group.video_id, group.hits[0].start))
+    return pn.Column(
+        pn.Row(head, open_page, sizing_mode="stretch_width"),
+        *[card(hit) for hit in group.hits],
+        css_classes=["heimdex-video-group"],
+        styles={"border-left": "3px solid #8aa4c0", "padding-left": "6px"},
         sizing_mode="stretch_width",
     )
 
@@ -368,6 +463,9 @@ def result_card(
         keyframe = "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
     return ResultCard(
         on_play=lambda: setattr(search, "playing", (hit.video_id, hit.start, hit.filename)),
+        on_open=lambda: search.open_video(hit.video_id, hit.start),
+        confidence=hit.confidence if search.query.strip() else "",
+        page_url=video_page_url(hit.video_id, hit.start, search.query),
         filename=hit.filename,
         start=hit.start,
         end=hit.end,
@@ -482,9 +580,16 @@ def page(settings: Settings, *, no_auth: bool, api: bool) -> pn.template.Bootstr
         ("Upload", upload_view(state)),
         ("Library", library_view(state)),
         ("People", people_view(state)),
+        (TAB_NAME, video_view(state.lib, search.viewer, api)),
         dynamic=False,
         sizing_mode="stretch_width",
     )
+    video_tab = len(tabs) - 1
+    search.viewer.param.watch(lambda _e: setattr(tabs, "active", video_tab), "opened")
+    asked = requested_video(pn.state.session_args or {})  # ?video=ID&t=SECONDS&q=QUERY
+    if asked:
+        search.query = asked[2]
+        search.viewer.show(*asked, search.min_confidence)
 
     async def tick() -> None:
         # A coroutine: under heimdex serve (FastAPI) the page's websocket is asyncio, and only

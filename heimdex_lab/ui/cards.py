@@ -15,7 +15,8 @@ from panel.custom import JSComponent
 
 
 class ResultCard(JSComponent):
-    """One search hit: keyframe, file and times, snippet, people, and a Play button."""
+    """One search hit: keyframe, file and times, confidence, snippet, people, a Play button
+    and a link to the video page."""
 
     filename = param.String(default="")
     start = param.Number(default=0.0)
@@ -24,6 +25,8 @@ class ResultCard(JSComponent):
     snippet = param.String(default="", doc="the scene's text with matched words as **word**")
     people = param.List(default=[], item_type=str)
     keyframe = param.String(default="", doc="URL of the keyframe picture; empty for none")
+    confidence = param.String(default="", doc="high, medium or low; empty shows no badge")
+    page_url = param.String(default="", doc="the video page's URL; empty shows no link")
     boxes = param.List(
         default=[],
         doc="on-screen lines that hold the query's words: 4 [x, y] corners each, in "
@@ -45,7 +48,13 @@ class ResultCard(JSComponent):
       .hx-body { flex: 1 1 auto; min-width: 0; }
       .hx-snippet { margin: .3rem 0; overflow-wrap: anywhere; }
       .heimdex-play { background: #0072b5; color: #fff; border: 0; border-radius: 4px;
-                      padding: .35rem .8rem; font: 13px system-ui; cursor: pointer; }`;
+                      padding: .35rem .8rem; font: 13px system-ui; cursor: pointer; }
+      .hx-confidence { display: inline-block; margin-left: .4rem; padding: 0 .45rem;
+                       border-radius: 9px; font-size: 12px; color: #fff; }
+      .hx-confidence-high { background: #1a7f37; }
+      .hx-confidence-medium { background: #9a6700; }
+      .hx-confidence-low { background: #6e7781; }
+      .hx-open { margin-left: .8rem; color: #0072b5; font-size: 13px; }`;
 
     function text(tag, value, className) {
       const node = document.createElement(tag);
@@ -96,6 +105,12 @@ class ResultCard(JSComponent):
       title.append(text("b", model.filename, "hx-file"),
                    ` · ${model.start.toFixed(1)}-${model.end.toFixed(1)} s`
                    + ` · score ${model.score.toFixed(2)}`);
+      if (model.confidence) {
+        const badge = text("span", model.confidence,
+                           `hx-confidence hx-confidence-${model.confidence}`);
+        badge.title = `${model.confidence} confidence`;
+        title.append(badge);
+      }
       const snippet = document.createElement("div");
       snippet.className = "hx-snippet";
       model.snippet.split("**").forEach((part, i) => {
@@ -110,6 +125,19 @@ class ResultCard(JSComponent):
       play.type = "button";
       play.tabIndex = -1;
       body.append(play);
+      if (model.page_url) {
+        // A real link (a new tab opens the page by URL); a plain click opens it in this app.
+        const open = text("a", "Video page ▸", "hx-open");
+        open.href = model.page_url;
+        open.tabIndex = -1;
+        open.addEventListener("click", (e) => {
+          e.stopPropagation();  // not a Play click
+          if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+          e.preventDefault();
+          model.send_msg({ open: true });
+        });
+        body.append(open);
+      }
       card.append(thumb, body);
 
       const start = () => model.send_msg({ play: true });
@@ -124,10 +152,20 @@ class ResultCard(JSComponent):
     }
     """
 
-    def __init__(self, on_play: Callable[[], None] | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        on_play: Callable[[], None] | None = None,
+        on_open: Callable[[], None] | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(**params)
         self._on_play = on_play
+        self._on_open = on_open
 
     def _handle_msg(self, msg: Any) -> None:
-        if self._on_play is not None and isinstance(msg, dict) and msg.get("play"):
+        if not isinstance(msg, dict):
+            return
+        if self._on_play is not None and msg.get("play"):
             self._on_play()
+        if self._on_open is not None and msg.get("open"):
+            self._on_open()

@@ -143,6 +143,43 @@ def test_search_labels_confidence_and_filters_by_it(
     assert bad.status_code == 422
 
 
+def test_search_grouped_by_video_and_the_video_page(
+    alice: httpx.Client, talk: dict[str, Any]
+) -> None:
+    video_id = talk["video_id"]
+    plain = alice.get("/api/v1/search", params={"q": "orbit"}).json()
+    assert list(plain) == ["query", "total", "page", "k", "results"]  # the default is unchanged
+    grouped = alice.get("/api/v1/search", params={"q": "orbit", "group": "video"}).json()
+    assert list(grouped) == ["query", "group", "total", "page", "k", "videos"]
+    (video,) = grouped["videos"]
+    assert (grouped["group"], grouped["total"], video["video_id"]) == ("video", 1, video_id)
+    assert video["matched"] == plain["total"] and video["confidence"] == "high"
+    assert [s["scene_id"] for s in video["scenes"]] == [r["scene_id"] for r in plain["results"][:3]]
+    assert video["scenes"][0]["keyframe"] == plain["results"][0]["keyframe"]  # a URL here too
+    assert alice.get("/api/v1/search", params={"q": "orbit", "group": "x"}).status_code == 422
+
+    sentences = alice.get(f"/api/v1/videos/{video_id}/transcript").json()
+    said = "The astronaut described her first flight into orbit."
+    assert [s["text"] for s in sentences][1] == said
+    assert sentences == sorted(sentences, key=lambda s: s["start"])
+    page = alice.get(f"/api/v1/videos/{video_id}/page", params={"q": "orbit"}).json()
+    assert (page["filename"], page["media"], page["query"]) == (
+        "space_talk.mp4", f"/media/{video_id}", "orbit"
+    )  # fmt: skip
+    assert page["sentences"] == sentences and len(page["scenes"]) == 3
+    keyframe = alice.get(page["scenes"][1]["keyframes"][0])
+    assert keyframe.status_code == 200 and keyframe.headers["content-type"] == "image/jpeg"
+    assert page["matches"][0] == {
+        "scene_id": f"{video_id}:1", "start": 5.04, "end": 9.84,
+        "score": page["matches"][0]["score"], "confidence": "high",
+    }  # fmt: skip
+    weak = {"q": "penguins on an iceberg", "min_confidence": "medium"}
+    sure = alice.get(f"/api/v1/videos/{video_id}/page", params=weak)
+    assert sure.json()["matches"] == []
+    assert alice.get("/api/v1/videos/nope/page").status_code == 404
+    assert alice.get("/api/v1/videos/nope/transcript").json()["error"] == "not_found"
+
+
 def test_bad_uploads_are_refused_with_the_reason(
     alice: httpx.Client, server: Server, library: Path
 ) -> None:
@@ -209,6 +246,8 @@ def test_another_user_gets_404_for_every_id_of_alice(
     for method, path in [
         ("GET", f"/api/v1/videos/{video_id}"),
         ("GET", f"/api/v1/videos/{video_id}/status"),
+        ("GET", f"/api/v1/videos/{video_id}/transcript"),
+        ("GET", f"/api/v1/videos/{video_id}/page"),
         ("POST", f"/api/v1/videos/{video_id}/retry"),
         ("DELETE", f"/api/v1/videos/{video_id}"),
         ("GET", f"/api/v1/scenes/{scene_id}"),

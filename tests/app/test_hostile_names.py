@@ -99,7 +99,14 @@ def test_hostile_names_are_shown_as_text_in_every_view(page: object, tmp_path: P
     box.press("Enter")
     _choose(page, "Videos", VIDEO)
     _choose(page, "People", PERSON)
-    # Each filter redoes the search; the last one leaves the one scene she is in.
+    # Each filter redoes the search; the last one leaves the one scene she is in, a weak match
+    # for words that are not said: "no good match", quoting the query as typed, then the card.
+    message = page.locator(".heimdex-no-good-match")  # type: ignore[attr-defined]
+    weaker = page.locator(".heimdex-show-weak button", has_text="Show 1 weaker result(s)")  # type: ignore[attr-defined]
+    weaker.wait_for(timeout=120_000)
+    assert f"No good match for “{QUERY}”" in message.evaluate(DEEP_TEXT)
+    _nothing_injected(page, "no good match")
+    weaker.click()
     cards = page.locator(".heimdex-result")  # type: ignore[attr-defined]
     expect(cards.filter(has_text=f"People: {PERSON}")).to_have_count(1, timeout=120_000)
     expect(cards).to_have_count(1, timeout=120_000)

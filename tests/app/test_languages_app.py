@@ -53,6 +53,9 @@ def test_search_in_a_language_keeps_its_videos(page: object) -> None:
     ).locator("select")
     language.select_option("en")
     page.locator(".heimdex-result", has_text="mercado_es.mp4").first.wait_for(state="detached")  # type: ignore[attr-defined]
+    # No English video says it: no good match, and the weak ones are English videos only.
+    page.locator(".heimdex-no-good-match").wait_for()  # type: ignore[attr-defined]
+    page.locator(".heimdex-show-weak button", has_text="weaker result").click()  # type: ignore[attr-defined]
     cards = page.locator(".heimdex-result")  # type: ignore[attr-defined]
     cards.first.wait_for()
     texts = [cards.nth(n).evaluate(DEEP_TEXT) for n in range(cards.count())]

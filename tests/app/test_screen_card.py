@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from heimdex_lab import Library
 from tests.app.browser import DEEP_TEXT, SAMPLES, csp_violations, shot, tab
@@ -83,3 +84,18 @@ def test_the_api_returns_screen_text_and_its_lines_with_boxes(server: Server) ->
     ]
     assert len(line["box"]) == 4 and line["confidence"] >= 0.8
     assert 0 <= line["keyframe"] < len(scene["keyframes"])
+
+
+def test_the_video_page_shows_the_on_screen_text_of_the_scene_playing(
+    page: object, server: Server, library: Path
+) -> None:
+    videos = Library.open(library, user="alice").videos().frame
+    video_id = videos["video_id"][0]
+    page.goto(f"{server.url}/?video={video_id}&t=6&q=Lisbon+office", wait_until="networkidle")  # type: ignore[attr-defined]
+    scene = page.locator("#heimdex-video-page .hx-vp-scene")  # type: ignore[attr-defined]
+    # Once the player has sought to 6 s: the second slide's lines.
+    expect(scene.locator(".hx-vp-screen")).to_contain_text("Open the Lisbon office")
+    mark = page.locator(".hx-vp-marks .hx-mark").first  # type: ignore[attr-defined]
+    assert abs(float(mark.get_attribute("data-start")) - 5.2) < 0.05  # the slide with the words
+    assert mark.get_attribute("data-confidence") == "high"
+    shot(page, "video-page-screen-text")

@@ -26,6 +26,7 @@ from heimdex_lab.media.probe import probe
 from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
 from heimdex_lab.types import IngestResult
 from tests.data import bad_inputs
+from tests.integration.test_ingest import text_model
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 LIMIT = 1 * GIB  # the default, set explicitly so the environment cannot move it
@@ -54,7 +55,7 @@ def _snapshot(lib: Library, video_id: str, image_model: str) -> dict[str, Any]:
         "scenes": scenes.rows(),
         "keyframes": {k: _digest(lib.path / k) for k in keyframes},
         "media": _digest(lib.media_path(video_id)),
-        "text": sorted(lib.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, video_id)),
+        "text": sorted(lib.vectors.ids(SCENE_TEXT, *text_model(lib), video_id)),
         "image": sorted(lib.vectors.ids(SCENE_IMAGE, image_model, 64, video_id)),
     }
 
@@ -119,7 +120,7 @@ def expect_silent(lib: Library, result: IngestResult, path: Path) -> None:
     expect_two_shots(lib, result, path)
     assert lib.catalog.segments(str(result.video_id)) == []
     assert lib.scenes(str(result.video_id)).frame["text"].to_list() == ["", ""]
-    assert lib.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, str(result.video_id)) == []
+    assert lib.vectors.ids(SCENE_TEXT, *text_model(lib), str(result.video_id)) == []
 
 
 def expect_true_size(lib: Library, result: IngestResult, path: Path) -> None:

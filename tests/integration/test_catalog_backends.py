@@ -28,7 +28,7 @@ from heimdex_lab.search.fusion import rank
 from heimdex_lab.store import migrations
 from heimdex_lab.store.catalog import Catalog, database_url
 from heimdex_lab.store.schema import Base, FaceRow, PersonPhotoRow, PersonRow
-from heimdex_lab.types import Scene, Segment, VideoInfo, VideoState, Word
+from heimdex_lab.types import Scene, ScreenLine, Segment, VideoInfo, VideoState, Word
 from tests.postgres import PostgresServer
 from tests.server import _free_port
 
@@ -184,9 +184,7 @@ def test_keyword_scores_rank_the_scene_with_the_words_first(catalog: Catalog) ->
     assert set(bob.scenes.keyword_scores(["rocket"], [], 10)) == {"v3:0"}
 
 
-def test_keyword_scores_find_words_inside_cjk_text_on_sqlite(tmp_path: Path) -> None:
-    """SQLite only: PostgreSQL's text search parser keeps a CJK run whole (not done yet)."""
-    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+def test_keyword_scores_find_words_inside_cjk_text(catalog: Catalog) -> None:
     alice = catalog.for_owner("alice")
     add_video(catalog, "alice", "zh", ["火箭发射因为预算推迟了。", "宇航员第一次进入轨道。"])
     add_video(catalog, "alice", "ja", ["東京タワーに行きました。"])
@@ -199,16 +197,44 @@ def test_keyword_scores_find_words_inside_cjk_text_on_sqlite(tmp_path: Path) -> 
     assert alice.scenes.keyword_scores(["潜水艇"], [], 10) == {}
     assert alice.scenes.keyword_scores(["火车"], [], 10) == {}  # 火 and 车, never together
 
-    # A library whose CJK text was indexed whole (before revision 0005) is indexed again.
-    migrations.downgrade(catalog.engine, "0004_screen_text")
-    with catalog.session() as s:
-        s.execute(
-            text("UPDATE scene_fts SET text = '東京タワーに行きました。' WHERE video_id = 'ja'")
-        )
+    # A library whose CJK text was indexed whole (SQLite before revision 0005, PostgreSQL
+    # before 0006) is indexed again.
+    if catalog.is_sqlite:
+        migrations.downgrade(catalog.engine, "0004_screen_text")
+        with catalog.session() as s:
+            s.execute(
+                text("UPDATE scene_fts SET text = '東京タワーに行きました。' WHERE video_id = 'ja'")
+            )
+    else:
+        migrations.downgrade(catalog.engine, "0005_video_language")
     assert alice.scenes.keyword_scores(["タワー"], [], 10) == {}
     migrations.upgrade(catalog.engine)
     assert set(alice.scenes.keyword_scores(["タワー"], [], 10)) == {"ja:0"}
-    catalog.close()
+
+
+def test_keyword_scores_ignore_accents(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
+    add_video(catalog, "alice", "es", ["El cohete se retrasó por el presupuesto.", "Un café."])
+    add_video(catalog, "alice", "de", ["Die Straße ist nass.", "Über den Wolken."])
+    for term in ("retrasó", "retraso", "RETRASÓ"):
+        assert set(alice.scenes.keyword_scores([term], [], 10)) == {"es:0"}, term
+    assert set(alice.scenes.keyword_scores(["cafe"], [], 10)) == {"es:1"}
+    assert set(alice.scenes.keyword_scores(["uber"], [], 10)) == {"de:1"}
+    assert set(alice.scenes.keyword_scores(["Straße"], [], 10)) == {"de:0"}
+    assert alice.scenes.keyword_scores(["retrase"], [], 10) == {}  # another word
+
+    # Screen text too; a scene whose screen text goes away leaves the index.
+    def show(texts: dict[str, str]) -> None:
+        lines = [ScreenLine(sid, 0, t, ((0, 0), (1, 0), (1, 1), (0, 1)), 0.9)
+                 for sid, t in texts.items()]  # fmt: skip
+        with catalog.session() as s:
+            alice.scenes.replace_screen_lines(s, "es", lines, texts)
+
+    show({"es:0": "Menú del día", "es:1": "Añadir azúcar"})
+    assert set(alice.scenes.keyword_scores(["menu"], [], 10, field="screen")) == {"es:0"}
+    assert set(alice.scenes.keyword_scores(["AZUCAR"], [], 10, field="screen")) == {"es:1"}
+    show({"es:1": "Añadir azúcar"})
+    assert alice.scenes.keyword_scores(["menu"], [], 10, field="screen") == {}
 
 
 def test_replacing_scenes_replaces_their_full_text(catalog: Catalog) -> None:

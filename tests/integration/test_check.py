@@ -14,6 +14,7 @@ from heimdex_lab.cli import app
 from heimdex_lab.store.schema import JobRow, VideoRow
 from heimdex_lab.store.vectors import SCENE_TEXT
 from tests.data import bad_inputs
+from tests.integration.test_ingest import text_model
 
 
 def _check(lib: Library, *flags: str) -> tuple[int, dict]:
@@ -26,8 +27,8 @@ def test_check_finds_and_repairs(library: Library, copy_sample) -> None:
     video_id = str(video.video_id)
     assert _check(library) == (0, {"ok": True, "problems": []})
 
-    ids = library.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, video_id)
-    library.vectors.collection(SCENE_TEXT, "all-MiniLM-L6-v2", 384).delete(ids=ids[:1])
+    ids = library.vectors.ids(SCENE_TEXT, *text_model(library), video_id)
+    library.vectors.collection(SCENE_TEXT, *text_model(library)).delete(ids=ids[:1])
     (library.media.media_dir / ("0" * 64 + ".mp4")).write_bytes(b"left behind")
     (library.media.keyframes_dir / "gone-video").mkdir()
     code, report = _check(library)
@@ -37,7 +38,7 @@ def test_check_finds_and_repairs(library: Library, copy_sample) -> None:
 
     code, report = _check(library, "--repair")
     assert code == 0 and all(p["repaired"] for p in report["problems"])
-    assert sorted(library.vectors.ids(SCENE_TEXT, "all-MiniLM-L6-v2", 384, video_id)) == sorted(ids)
+    assert sorted(library.vectors.ids(SCENE_TEXT, *text_model(library), video_id)) == sorted(ids)
     assert _check(library) == (0, {"ok": True, "problems": []})
 
     keyframe = library.path / library.scenes(video_id).frame["keyframes"][0][0]

@@ -64,9 +64,10 @@ def without_vision(tmp_path_factory: pytest.TempPathFactory, sample_paths: list[
     return lib
 
 
-def test_search_imports_no_torch_nor_chroma_grammar(without_vision: Library) -> None:
+def test_search_imports_no_torch_nor_chroma(without_vision: Library) -> None:
     lib = without_vision
     text_embedder(lib.settings.text_model)  # the one-time ONNX export is not this path's cost
+    lib.search("anything")  # the first search after a write copies the vectors out of Chroma
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDEX_IMAGE")}
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -74,5 +75,5 @@ def test_search_imports_no_torch_nor_chroma_grammar(without_vision: Library) -> 
     names, out = imported(["-m", "heimdex_lab.cli", "--library", str(lib.path), *query], env)
     first = json.loads(out)["results"][0]
     assert (first["filename"], first["start"]) == ("space_talk.mp4", 0.0), "the right scene first"
-    assert "onnxruntime" in names and "chromadb" in names
-    assert offenders(names, HEAVY) == []
+    assert "onnxruntime" in names
+    assert offenders(names, (*HEAVY, "chromadb", "polars")) == []

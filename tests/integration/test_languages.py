@@ -4,11 +4,15 @@ and a video is found by the words of its own language."""
 from __future__ import annotations
 
 import json
+import subprocess
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heimdex_lab import Library
+from heimdex_lab.errors import UsageError
 from heimdex_lab.types import IngestResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,3 +126,38 @@ def test_a_long_first_window_is_probed_on_its_start_only(monkeypatch: pytest.Mon
         assert (probed.model, probed.language) == (before.model, before.language)
         assert [s.text for s in probed.segments] == [s.text for s in before.segments]
     assert whole["space_talk.mp4"].model == "tiny.en" and whole["mercado_es.mp4"].model == "base"
+
+
+def _espeak(text: str, voice: str, workdir: Path) -> np.ndarray:
+    """``text`` spoken by espeak-ng in ``voice``: float32 mono at Whisper's 16 kHz."""
+    out = workdir / f"{voice}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), text], check=True)
+    with wave.open(str(out)) as wav:
+        rate, raw = wav.getframerate(), wav.readframes(wav.getnframes())
+    samples = np.frombuffer(raw, dtype=np.int16).astype(np.float32) / 32768
+    n = round(len(samples) * 16_000 / rate)
+    grid = np.linspace(0, len(samples) - 1, n)
+    return np.interp(grid, np.arange(len(samples)), samples).astype(np.float32)
+
+
+# Not the benchmark's sentences (benchmarks/languages.py keeps those held out).
+PORTUGUESE = (
+    "A padaria da esquina abre muito cedo. O meu primo estuda medicina em Lisboa. "
+    "Ontem choveu durante todo o dia na cidade."
+)
+
+
+def test_the_library_languages_keep_detection_to_them(tmp_path: Path) -> None:
+    """``HEIMDEX_LANGUAGES``: detection picks among the library's languages only (Whisper base
+    hears some synthetic Portuguese as Latin), and an unknown code is a clear error."""
+    from heimdex_lab.config import Settings
+    from heimdex_lab.ingest.transcript import choose_model
+
+    audio = _espeak(PORTUGUESE, "pt", tmp_path)
+    choice = choose_model(audio, Settings(languages="en, es, de, fr, it, pt, nl"))
+    assert choice is not None and choice.language == "pt"
+    assert choice.language_probability is not None and 0 < choice.language_probability <= 1
+    only = choose_model(audio, Settings(languages="de,it", language_candidates=1))
+    assert only is not None and only.language in {"de", "it"}
+    with pytest.raises(UsageError, match="HEIMDEX_LANGUAGES: xx is not a language"):
+        choose_model(audio, Settings(languages="pt,xx"))

@@ -238,7 +238,8 @@ def test_eval_reports_every_signal(cli) -> None:
     # The samples' unanswerable queries get no high or medium result; right answers do.
     nothing = doc["unanswerable"]
     assert nothing["queries"] == 12 and nothing["sure_top"] == nothing["sure_any"] == 0.0
-    assert doc["confidence"]["correct_top"] >= 20 and doc["confidence"]["sure"] >= 0.9
+    # Right tops of 12 spoken and 7 keyword queries (visual ones are not vouched for).
+    assert doc["confidence"]["correct_top"] >= 18 and doc["confidence"]["sure"] >= 0.9
 
 
 def test_eval_names_the_bad_line(cli, tmp_path: Path) -> None:

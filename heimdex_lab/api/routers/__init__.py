@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heimdex_lab.api.routers import health, media, people, scenes, search, videos
+from heimdex_lab.api.routers import health, media, people, scenes, search, video_page, videos
 
-ROUTERS = (videos.router, search.router, scenes.router, people.router, media.router,
-           health.router)  # fmt: skip
+ROUTERS = (videos.router, video_page.router, search.router, scenes.router, people.router,
+           media.router, health.router)  # fmt: skip

@@ -31,12 +31,13 @@ REVISIONS = (
     "0003_ingest_leases",
     "0004_screen_text",
     "0005_video_language",
+    "0006_postgres_folded_fulltext",
 )
 BASELINE = REVISIONS[0]
 HEAD = REVISIONS[-1]
 
 # Objects the migrations own that the SQLAlchemy models do not map: the FTS5 table and its shadow
-# tables on SQLite, the generated tsvector column and its index on PostgreSQL.
+# tables on SQLite, the tsvector columns and their indexes on PostgreSQL.
 UNMAPPED_TABLES = ("scene_fts", "screen_fts", "alembic_version")
 UNMAPPED_COLUMNS = (("scenes", "ts"), ("scenes", "screen_ts"))
 UNMAPPED_INDEXES = ("ix_scenes_ts", "ix_scenes_screen_ts")
