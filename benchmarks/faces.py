@@ -36,7 +36,7 @@ def main() -> None:
         frames = [
             np.asarray(Image.open(lib.path / rel).convert("RGB"))
             for r in results
-            for files in lib.scenes(str(r.video_id))["keyframes"]
+            for files in lib.scenes(str(r.video_id)).frame["keyframes"]
             for rel in files
         ]
         repeats = 5

@@ -361,7 +361,7 @@ def measure_library(run: Run) -> None:
     from heimdex_lab import Library
 
     with Library.open(lib) as library:
-        run.scenes = library.scenes(run.video_id).height
+        run.scenes = len(library.scenes(run.video_id))
         segments = library.catalog.segments(run.video_id)
     run.segments = len(segments)
     run.words = sum(len(s.words) for s in segments)

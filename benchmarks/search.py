@@ -6,8 +6,8 @@ See docs/architecture.md §5.
                                           [--backend embedded|servers|both]
 
 For each size N, fills a fresh library in a temporary directory with N synthetic scenes through
-the real storage layer: video rows via ``Catalog.add_accepted`` then scenes and their FTS5 rows
-via ``Catalog.replace_scenes`` (several videos per transaction, about 5,000 scenes each, and the
+the real storage layer: video rows via ``videos.add_accepted`` then scenes and their FTS5 rows
+via ``scenes.replace`` (several videos per transaction, about 5,000 scenes each, and the
 videos moved to "ready" in the same transaction, as ``Catalog.commit_stage`` does), and one text
 vector per sentence via ``VectorStore.replace_video`` into the collection the engine queries.
 Scene text is 1-3 generated sentences per scene, ~100 scenes per video, from a vocabulary of
@@ -241,7 +241,7 @@ def build_library(
 
     from heimdex_lab import Library
     from heimdex_lab.ingest.pipeline import video_id_for
-    from heimdex_lab.store.catalog import VideoRow
+    from heimdex_lab.store.schema import VideoRow
     from heimdex_lab.store.vectors import SCENE_IMAGE, SCENE_TEXT
     from heimdex_lab.types import Scene, VideoInfo, VideoState
 
@@ -257,7 +257,7 @@ def build_library(
             return
         with stopwatch(times, "catalog_s"), catalog.session() as s:
             for video_id, scenes in pending:
-                catalog.replace_scenes(s, OWNER, video_id, scenes)
+                catalog.for_owner(OWNER).scenes.replace(s, video_id, scenes)
                 s.execute(
                     update(VideoRow)
                     .where(VideoRow.id == video_id)
@@ -299,8 +299,8 @@ def build_library(
             t += length
         info = VideoInfo(f"/synthetic/{video_id}.mp4", "mp4", t, 1280, 720, 30.0, True, 10**8)
         with stopwatch(times, "catalog_s"):
-            catalog.add_accepted(
-                video_id, OWNER, f"talk_{counts['videos']:05d}.mp4", sha, info, f"{sha}.mp4"
+            catalog.for_owner(OWNER).videos.add_accepted(
+                video_id, f"talk_{counts['videos']:05d}.mp4", sha, info, f"{sha}.mp4"
             )
         pending.append((video_id, scenes))
         if sum(len(sc) for _, sc in pending) >= SCENES_PER_TXN:
@@ -341,7 +341,7 @@ def build_library(
     flush()
     # What re-ingesting one video costs at this size: replace_* first delete the video's old rows.
     with stopwatch(times, "fts_delete_s"), catalog.session() as s:
-        catalog.replace_scenes(s, OWNER, "no-such-video", [])
+        catalog.for_owner(OWNER).scenes.replace(s, "no-such-video", [])
     col = vectors.collection(SCENE_TEXT, TEXT_MODEL, TEXT_DIM)
     with stopwatch(times, "vector_delete_s"):
         col.delete(where={"video_id": "no-such-video"})
@@ -392,7 +392,8 @@ def stage_breakdown(lib: Any, queries: list[str]) -> dict[str, float]:
     from heimdex_lab.embed import image as image_mod
     from heimdex_lab.embed.text import TextEmbedder
     from heimdex_lab.search import engine as engine_mod
-    from heimdex_lab.store.catalog import Catalog
+    from heimdex_lab.store.scenes import SceneRepository
+    from heimdex_lab.store.videos import VideoRepository
 
     totals: dict[str, float] = {}
     saved: list[tuple[Any, str, Any]] = []
@@ -418,9 +419,9 @@ def stage_breakdown(lib: Any, queries: list[str]) -> dict[str, float]:
     for cls in collection_types:  # Chroma's query, on the collection class the engine uses
         wrap(cls, "query", f"  of which Chroma collection.query ({where})")
     keyword = "PostgreSQL ts_rank" if lib.catalog.dialect == "postgresql" else "FTS5 BM25"
-    wrap(Catalog, "keyword_scores", f"{keyword} query (keyword_scores)")
-    wrap(Catalog, "ready_video_ids", "ready video ids")
-    wrap(Catalog, "scenes_by_id", "catalog hydration (scenes_by_id)")
+    wrap(SceneRepository, "keyword_scores", f"{keyword} query (scenes.keyword_scores)")
+    wrap(VideoRepository, "ready_ids", "ready video ids")
+    wrap(SceneRepository, "by_id", "catalog hydration (scenes.by_id)")
     wrap(engine_mod, "fuse", "fusion")
     wrap(engine_mod.SearchEngine, "_hit", "hits + snippets")
     wrap(image_mod, "image_embedder", "image model lookup (fails: no CLIP here)")

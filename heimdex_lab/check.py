@@ -14,7 +14,7 @@ from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ingest.scene_text import sentences
 from heimdex_lab.media.probe import probe, video_end_s
 from heimdex_lab.media.proxy import make_proxy, needs_proxy, proxy_format
-from heimdex_lab.store.catalog import VideoRow
+from heimdex_lab.store.schema import VideoRow
 from heimdex_lab.store.vectors import SCENE_TEXT
 from heimdex_lab.types import Scene, VideoState
 
@@ -45,7 +45,7 @@ def check(lib: Library, repair: bool = False) -> dict[str, Any]:
     referenced |= {p for name in referenced for p in lib.media.proxy_names(name)}
     known_ids = {v.id for v in all_videos}
     for video in (v for v in all_videos if v.owner == lib.user and v.state == VideoState.READY):
-        scenes = lib.catalog.scenes(lib.user, video.id)
+        scenes = lib.store.scenes.of_video(video.id)
         if not video.media_name or not lib.media.path(video.media_name).is_file():
             problems.append(Problem("missing_media", f"{video.filename}: stored file is gone",
                                     video.id, video.media_name))  # fmt: skip
@@ -55,7 +55,7 @@ def check(lib: Library, repair: bool = False) -> dict[str, Any]:
                 found += _check_coverage(lib, video, scenes, repair)
             problems.extend(found)
             if repair and any(p.kind == "truncated_scenes" for p in found):
-                scenes = lib.catalog.scenes(lib.user, video.id)  # ingested again just now
+                scenes = lib.store.scenes.of_video(video.id)  # ingested again just now
         missing = [k for sc in scenes for k in sc.keyframes if not (lib.path / k).is_file()]
         if missing:
             problems.append(Problem("missing_keyframes", f"{video.filename}: {len(missing)} "

@@ -162,11 +162,11 @@ def ingest(
 def videos(as_json: JsonFlag = False) -> None:
     """List this user's videos with state and progress."""
     with _library() as lib:
-        frame = lib.videos()
+        found = lib.videos()
     _emit(
-        frame.to_dicts(),
+        found.to_dicts(),
         as_json,
-        lambda: typer.echo(_table(frame.drop("error", "language_probability"))),
+        lambda: typer.echo(_table(found.frame.drop("error", "language_probability"))),
     )
 
 
@@ -174,11 +174,11 @@ def videos(as_json: JsonFlag = False) -> None:
 def scenes(video_id: str, as_json: JsonFlag = False) -> None:
     """List one video's scenes in time order."""
     with _library() as lib:
-        frame = lib.scenes(video_id)
+        found = lib.scenes(video_id)
     _emit(
-        frame.to_dicts(),
+        found.to_dicts(),
         as_json,
-        lambda: typer.echo(_table(frame.select("scene_id", "start", "end", "text"))),
+        lambda: typer.echo(_table(found.frame.select("scene_id", "start", "end", "text"))),
     )
 
 
@@ -189,11 +189,11 @@ def scene(scene_id: str, as_json: JsonFlag = False) -> None:
         detail = lib.scene(scene_id)
 
     def human() -> None:
-        typer.echo(f"{detail['filename']}  {detail['start']:.2f}-{detail['end']:.2f} s")
-        typer.echo(detail["text"] or "(no speech)")
-        typer.echo(f"neighbours: {', '.join(detail['neighbours'])}")
+        typer.echo(f"{detail.filename}  {detail.start:.2f}-{detail.end:.2f} s")
+        typer.echo(detail.text or "(no speech)")
+        typer.echo(f"neighbours: {', '.join(detail.neighbours)}")
 
-    _emit(detail, as_json, human)
+    _emit(detail.to_dict(), as_json, human)
 
 
 @app.command()
@@ -426,7 +426,7 @@ def serve(
         from heimdex_lab.store.catalog import Catalog
 
         catalog = Catalog(settings.catalog_url)
-        if not catalog.has_users():
+        if not catalog.accounts.has_users():
             _die("no accounts yet: add one with `heimdex users add NAME`, or run with --no-auth")
         catalog.close()
     typer.echo(f"Heimdex Lab at http://{address}:{port}/  (Ctrl-C stops it)", err=True)
@@ -466,7 +466,8 @@ def users_token(
     with _library() as lib:
         name = user_name(name)
         if revoke:
-            typer.echo(f"revoked {lib.catalog.revoke_tokens(name)} token(s) of {name}", err=True)
+            revoked = lib.catalog.accounts.revoke_tokens(name)
+            typer.echo(f"revoked {revoked} token(s) of {name}", err=True)
             return
         typer.echo(new_token(lib.catalog, name))
 
@@ -499,8 +500,8 @@ def people_add(
 def people_list(as_json: JsonFlag = False) -> None:
     """Everyone enrolled, with photo and scene counts."""
     with _library() as lib:
-        frame = lib.people_frame()
-    _emit(frame.to_dicts(), as_json, lambda: typer.echo(_table(frame)))
+        people = lib.people_list()
+    _emit(people.to_dicts(), as_json, lambda: typer.echo(_table(people.frame)))
 
 
 @people_app.command("rename")

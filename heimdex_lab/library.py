@@ -12,15 +12,23 @@ from typing import TYPE_CHECKING, Any
 from heimdex_lab.config import Settings
 from heimdex_lab.errors import NotFound, NotResumable, UsageError, VideoBusy
 from heimdex_lab.ingest import lease
-from heimdex_lab.store.catalog import Catalog, VideoRow
+from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore, upload_dir
+from heimdex_lab.store.schema import VideoRow
 from heimdex_lab.types import (
     IngestResult,
     ModelStatus,
+    Person,
+    PersonList,
+    SceneDetail,
+    SceneList,
     SceneMatch,
+    SceneSummary,
     ScreenMark,
     SearchPage,
     Sentence,
+    Video,
+    VideoList,
     VideoPage,
     VideoState,
 )
@@ -84,6 +92,7 @@ class Library:
         self.path = settings.library
         self.path.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(settings.catalog_url)
+        self.store = self.catalog.for_owner(settings.user)  # this user's videos, scenes, people
         remote = None
         if settings.supabase_url:  # Supabase Storage holds the media; the library caches it
             from heimdex_lab.store.blobs import blob_store
@@ -174,7 +183,7 @@ class Library:
         """Finish every unfinished video (queued, interrupted or failed) of this user; a video
         another process is ingesting is waited for."""
         with self._reporting(progress) as pipeline:
-            return [self._resume(pipeline, v.id) for v in self.catalog.unfinished(self.user)]
+            return [self._resume(pipeline, v.id) for v in self.store.videos.unfinished()]
 
     def resume_video(
         self, video_id: str, progress: ProgressFn | None = None, wait: bool = True
@@ -184,7 +193,7 @@ class Library:
         return self._resume(self._pipeline(progress, wait), video_id)
 
     def _resume(self, pipeline: Pipeline, video_id: str) -> IngestResult:
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if row.state != VideoState.QUEUED:
             return pipeline.run(video_id, row.filename)
         # A received upload that was never ingested: ingest its file now, under its promised id.
@@ -195,7 +204,7 @@ class Library:
         if not row.upload_name or not path.is_file():
             reason = "the upload's file is gone (the server lost it); upload the video again"
             self.catalog.delete_video(video_id)
-            rejected = self.catalog.add_rejected(video_id, self.user, row.filename, reason)
+            rejected = self.store.videos.add_rejected(video_id, row.filename, reason)
             return IngestResult(row.filename, video_id, VideoState.REJECTED, rejected.stage,
                                 None, 0, False, f"{row.filename}: {reason}")  # fmt: skip
         return pipeline.ingest(path, row.filename, video_id, remove_source=True)
@@ -217,7 +226,7 @@ class Library:
 
     def retry(self, video_id: str, progress: bool | ProgressFn = False) -> IngestResult:
         """Run a failed or interrupted video again from its first unfinished stage."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if row.state == VideoState.REJECTED:
             raise NotResumable(f"{row.filename} was rejected ({row.error}); nothing to retry",
                                "rejected")  # fmt: skip
@@ -227,7 +236,7 @@ class Library:
     def resumable(self, video_id: str) -> VideoRow:
         """The video, when it can be resumed now; else NotResumable saying why (another
         process is on it, it was rejected, or it is ready)."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if lease.is_live(row):
             raise NotResumable(f"{row.filename} is being ingested already", "busy")
         if row.state == VideoState.REJECTED:
@@ -242,7 +251,7 @@ class Library:
         (unless another video of the same bytes uses them), keyframes, face crops, vectors,
         scenes, transcript and jobs. A video another live process is ingesting is refused
         (VideoBusy): delete it when that ends."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if lease.is_live(row):
             raise VideoBusy(f"{row.filename} is being ingested; delete it after", "busy")
         if row.sha256 is not None:
@@ -258,7 +267,7 @@ class Library:
     def media_path(self, video_id: str) -> Path:
         """The file the player gets for one of this user's videos: the browser-playable copy
         when the stored file needed one, else the stored file (NotFound for others' ids)."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         if not row.media_name:
             raise NotFound(f"video {video_id!r} has no stored media")
         return self.media.proxy_path(row.media_name) or self.media.path(row.media_name)
@@ -270,11 +279,7 @@ class Library:
         were done."""
         if stage not in REINDEX_STAGES:
             raise UsageError(f"unknown stage {stage!r} (choose from: {', '.join(REINDEX_STAGES)})")
-        rows = (
-            [self.catalog.video(self.user, video_id)]
-            if video_id
-            else self.catalog.videos(self.user)
-        )
+        rows = [self.store.videos.get(video_id)] if video_id else self.store.videos.all()
         rows = [r for r in rows if r.state == VideoState.READY]
         pipeline = self._pipeline(None)
         if stage == "image":
@@ -282,7 +287,7 @@ class Library:
 
             image_embedder(self.settings)  # raises ModelUnavailable with the fix
         for row in rows:
-            scenes = self.catalog.scenes(self.user, row.id)
+            scenes = self.store.scenes.of_video(row.id)
             if stage == "text":  # both kinds of text vector are the text model's
                 pipeline.embed_text(row.id, scenes)
                 pipeline.embed_screen_text(row.id, scenes)
@@ -296,8 +301,8 @@ class Library:
                 lines = pipeline.read_screen_text(scenes)
                 texts = scene_screen_text(lines)
                 with self.catalog.session() as s:
-                    self.catalog.replace_screen_lines(s, self.user, row.id, lines, texts)
-                pipeline.embed_screen_text(row.id, self.catalog.scenes(self.user, row.id))
+                    self.store.scenes.replace_screen_lines(s, row.id, lines, texts)
+                pipeline.embed_screen_text(row.id, self.store.scenes.of_video(row.id))
             else:
                 pipeline.embed_images(row.id, scenes)
                 self.catalog.set_vision(row.id, True)
@@ -305,43 +310,33 @@ class Library:
 
     # Queries -------------------------------------------------------------------------------
 
-    def videos(self) -> pl.DataFrame:
-        """Every video of this user, oldest first (rejected files included, with the reason)."""
-        counts = self.catalog.scene_counts(self.user)
-        progress = self.catalog.progress(self.user)
-        rows = [
-            _video_row(v, progress.get(v.id, 0.0), counts.get(v.id, 0))
-            for v in self.catalog.videos(self.user)
-        ]
-        return _frame(rows, VIDEO_SCHEMA)
+    def videos(self) -> VideoList:
+        """Every video of this user, oldest first (rejected files included, with the reason);
+        ``.frame`` for a DataFrame."""
+        counts = self.store.scenes.counts()
+        progress = self.store.videos.progress()
+        return VideoList(
+            _video(v, progress.get(v.id, 0.0), counts.get(v.id, 0)) for v in self.store.videos.all()
+        )
 
-    def video(self, video_id: str) -> dict[str, Any]:
+    def video(self, video_id: str) -> Video:
         """One video as `videos()` lists it, read from its own rows only (NotFound for
         unknown or another user's id)."""
-        row = self.catalog.video(self.user, video_id)
+        row = self.store.videos.get(video_id)
         job = next((j for j in self.catalog.jobs(video_id) if j.stage == row.stage), None)
-        scenes = len(self.catalog.scenes(self.user, video_id))
-        return _video_row(row, job.progress if job else 0.0, scenes)
+        scenes = len(self.store.scenes.of_video(video_id))
+        return _video(row, job.progress if job else 0.0, scenes)
 
-    def scenes(self, video_id: str) -> pl.DataFrame:
-        """The scenes of one video in time order."""
-        self.catalog.video(self.user, video_id)  # NotFound for unknown or another user's id
-        scenes = self.catalog.scenes(self.user, video_id)
-        people = self.catalog.people_by_scene(self.user, [s.scene_id for s in scenes])
-        rows = [
-            {
-                "scene_id": s.scene_id,
-                "no": s.no,
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "screen_text": s.screen_text,
-                "people": people.get(s.scene_id, []),
-                "keyframes": list(s.keyframes),
-            }
+    def scenes(self, video_id: str) -> SceneList:
+        """The scenes of one video in time order; ``.frame`` for a DataFrame."""
+        self.store.videos.get(video_id)  # NotFound for unknown or another user's id
+        scenes = self.store.scenes.of_video(video_id)
+        people = self.store.people.by_scene([s.scene_id for s in scenes])
+        return SceneList(
+            SceneSummary(s.scene_id, s.no, float(s.start), float(s.end), s.text, s.screen_text,
+                         tuple(people.get(s.scene_id, ())), s.keyframes)
             for s in scenes
-        ]
-        return _frame(rows, SCENE_SCHEMA)
+        )  # fmt: skip
 
     # Search --------------------------------------------------------------------------------
 
@@ -370,7 +365,7 @@ class Library:
         check_level(min_confidence)
 
         if language:
-            spoken = self.catalog.videos_in_language(self.user, language.strip().lower())
+            spoken = self.store.videos.in_language(language.strip().lower())
             videos = [v for v in videos if v in spoken] if videos else sorted(spoken)
             if not videos:
                 return SearchPage(query, 0, page, k, (), () if group == "video" else None)
@@ -385,7 +380,7 @@ class Library:
         for unknown or another user's id)."""
         from heimdex_lab.ingest.scene_text import timed_sentences
 
-        self.catalog.video(self.user, video_id)  # segments carry no owner: check it first
+        self.store.videos.get(video_id)  # segments carry no owner: check it first
         return timed_sentences(self.catalog.segments(video_id))
 
     def video_page(
@@ -394,9 +389,9 @@ class Library:
         """What the app's video page shows for one video: its transcript as timed sentences,
         its scenes (keyframes, on-screen text, people) and, for ``query``, its scenes that
         match (at least ``min_confidence``), best first: the marks along the seek bar."""
-        row = self.catalog.video(self.user, video_id)
-        scenes = self.catalog.scenes(self.user, video_id)
-        people = self.catalog.people_by_scene(self.user, [s.scene_id for s in scenes])
+        row = self.store.videos.get(video_id)
+        scenes = self.store.scenes.of_video(video_id)
+        people = self.store.people.by_scene([s.scene_id for s in scenes])
         matches: tuple[SceneMatch, ...] = ()
         query = (query or "").strip()
         if query and scenes and row.state == VideoState.READY:
@@ -421,13 +416,13 @@ class Library:
         showing most of those lines and their boxes, for drawing over it (the app's cards)."""
         from heimdex_lab.search.snippet import matching_lines
 
-        lines = self.catalog.screen_lines(self.user, [h.scene_id for h in page.hits])
+        lines = self.store.scenes.screen_lines([h.scene_id for h in page.hits])
         by_scene: dict[str, list[Any]] = {}
         for line in matching_lines(lines, page.query):
             by_scene.setdefault(line.scene_id, []).append(line)
         marks = {}
         for scene_id, found in by_scene.items():
-            scene, _filename = self.catalog.scene(self.user, scene_id)
+            scene, _filename = self.store.scenes.get(scene_id)
             counts = {
                 k: sum(ln.keyframe == k for ln in found) for k in {ln.keyframe for ln in found}
             }
@@ -439,37 +434,28 @@ class Library:
             marks[scene_id] = ScreenMark(scene_id, best, scene.keyframes[best], boxes)
         return marks
 
-    def scene(self, scene_id: str) -> dict[str, Any]:
-        """One scene with its video's file name, neighbouring scenes and the full transcript."""
-        scene, filename = self.catalog.scene(self.user, scene_id)
-        siblings = [s.scene_id for s in self.catalog.scenes(self.user, scene.video_id)]
+    def scene(self, scene_id: str) -> SceneDetail:
+        """One scene with the lines read on screen, its video's file name, the neighbouring
+        scenes and the video's full transcript."""
+        scene, filename = self.store.scenes.get(scene_id)
+        siblings = [s.scene_id for s in self.store.scenes.of_video(scene.video_id)]
         at = siblings.index(scene_id)
         transcript = " ".join(seg.text for seg in self.catalog.segments(scene.video_id))
-        return {
-            "scene_id": scene.scene_id,
-            "no": scene.no,
-            "start": scene.start,
-            "end": scene.end,
-            "text": scene.text,
-            "screen_text": scene.screen_text,
-            # Each line read on screen: which keyframe, its 4-corner box in that keyframe's
-            # pixels, and the engine's confidence (the app draws the boxes).
-            "screen_lines": [
-                {
-                    "keyframe": ln.keyframe,
-                    "text": ln.text,
-                    "box": [list(p) for p in ln.box],
-                    "confidence": ln.confidence,
-                }
-                for ln in self.catalog.screen_lines(self.user, [scene_id])
-            ],
-            "people": self.catalog.people_by_scene(self.user, [scene_id]).get(scene_id, []),
-            "keyframes": list(scene.keyframes),
-            "video_id": scene.video_id,
-            "filename": filename,
-            "neighbours": siblings[max(0, at - 1) : at] + siblings[at + 1 : at + 2],
-            "transcript": transcript,
-        }
+        return SceneDetail(
+            scene_id=scene.scene_id,
+            no=scene.no,
+            start=scene.start,
+            end=scene.end,
+            text=scene.text,
+            screen_text=scene.screen_text,
+            screen_lines=tuple(self.store.scenes.screen_lines([scene_id])),
+            people=tuple(self.store.people.by_scene([scene_id]).get(scene_id, ())),
+            keyframes=scene.keyframes,
+            video_id=scene.video_id,
+            filename=filename,
+            neighbours=tuple(siblings[max(0, at - 1) : at] + siblings[at + 1 : at + 2]),
+            transcript=transcript,
+        )
 
     def evaluate(
         self,
@@ -496,13 +482,14 @@ class Library:
         """Enrol ``name`` from photos holding exactly one face each; stored faces re-match."""
         return self.people.add(name, [Path(p) for p in photos])
 
+    def people_list(self) -> PersonList:
+        """Every person of this user, by name: photos and the number of scenes they appear
+        in; ``.frame`` for a DataFrame."""
+        return PersonList(Person(*counts) for counts in self.store.people.counts())
+
     def people_frame(self) -> pl.DataFrame:
-        """Every person of this user: photos and the number of scenes they appear in."""
-        rows = [
-            {"person_id": pid, "name": name, "photos": photos, "scenes": scenes}
-            for pid, name, photos, scenes in self.catalog.people_counts(self.user)
-        ]
-        return _frame(rows, PEOPLE_SCHEMA)
+        """`people_list()` as a DataFrame."""
+        return self.people_list().frame
 
     def person_faces(self) -> dict[str, Path]:
         """Per person id: a picture of their face (a matched face's crop, else the face cut from
@@ -510,7 +497,7 @@ class Library:
         from heimdex_lab.people import face_picture
 
         pictures = {}
-        for person_id, relative in self.catalog.person_faces(self.user).items():
+        for person_id, relative in self.store.people.pictures().items():
             path = self.path / relative
             face = face_picture(path)
             pictures[person_id] = face if face.is_file() else path
@@ -530,7 +517,7 @@ class Library:
         and that scene's id; videos without keyframes yet are left out."""
         return {
             video_id: (scene_id, self.path / keyframe)
-            for video_id, (scene_id, keyframe) in self.catalog.cover_keyframes(self.user).items()
+            for video_id, (scene_id, keyframe) in self.store.scenes.covers().items()
         }
 
     def models(self) -> list[ModelStatus]:
@@ -539,19 +526,24 @@ class Library:
         return model_statuses(self.settings)
 
 
-def _video_row(v: VideoRow, progress: float, scenes: int) -> dict[str, Any]:
-    return {
-        "video_id": v.id,
-        "filename": v.filename,
-        "state": shown_state(v),
-        "stage": v.stage,
-        "progress": 1.0 if v.state == VideoState.READY else round(progress, 3),
-        "duration_s": v.duration_s,
-        "scenes": scenes,
-        "language": v.language,
-        "language_probability": v.language_probability,
-        "error": v.error,
-    }
+def _video(v: VideoRow, progress: float, scenes: int) -> Video:
+    return Video(
+        video_id=v.id,
+        filename=v.filename,
+        state=str(shown_state(v)),
+        stage=v.stage,
+        progress=1.0 if v.state == VideoState.READY else round(float(progress), 3),
+        duration_s=_float(v.duration_s),
+        scenes=scenes,
+        language=v.language,
+        language_probability=_float(v.language_probability),
+        error=v.error,
+    )
+
+
+def _float(value: float | None) -> float | None:
+    """A REAL column's value as a float (SQLite may hand back an int), None kept."""
+    return None if value is None else float(value)
 
 
 def shown_state(row: VideoRow) -> str:
@@ -562,41 +554,3 @@ def shown_state(row: VideoRow) -> str:
     if row.state in STAGES and not lease.is_live(row):
         return VideoState.INTERRUPTED
     return row.state
-
-
-def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    import polars as pl
-
-    return pl.DataFrame(rows, schema=schema)
-
-
-# Column types as Python types (polars maps str to String, float to Float64, int to Int64,
-# list[str] to List(String)), so that defining them imports no polars.
-VIDEO_SCHEMA: dict[str, Any] = {
-    "video_id": str,
-    "filename": str,
-    "state": str,
-    "stage": str,
-    "progress": float,
-    "duration_s": float,
-    "scenes": int,
-    "language": str,
-    "language_probability": float,
-    "error": str,
-}
-PEOPLE_SCHEMA: dict[str, Any] = {
-    "person_id": str,
-    "name": str,
-    "photos": int,
-    "scenes": int,
-}
-SCENE_SCHEMA: dict[str, Any] = {
-    "scene_id": str,
-    "no": int,
-    "start": float,
-    "end": float,
-    "text": str,
-    "screen_text": str,
-    "people": list[str],
-    "keyframes": list[str],
-}

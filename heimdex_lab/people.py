@@ -26,7 +26,8 @@ from heimdex_lab.embed.face import (
 )
 from heimdex_lab.errors import HeimdexError, NotFound, UsageError
 from heimdex_lab.ingest.faces import crop, usable
-from heimdex_lab.store.catalog import Catalog, FaceRow, PersonPhotoRow, PersonRow
+from heimdex_lab.store.catalog import Catalog
+from heimdex_lab.store.schema import FaceRow, PersonPhotoRow, PersonRow
 from heimdex_lab.store.vectors import FACES, VectorStore
 
 # Enrolment photos are scaled down to this before detection: bounds the cost of a huge photo.
@@ -95,6 +96,7 @@ class People:
         self.settings = settings
         self.owner = settings.user
         self.catalog = catalog
+        self.store = catalog.for_owner(self.owner)  # every owned row is read through it
         self._vectors = vectors
         self.root = settings.library
 
@@ -166,14 +168,14 @@ class People:
 
     def name_of(self, person_id: str) -> str:
         """The name of one of this owner's people (NotFound for another owner's id)."""
-        for person in self.catalog.people_rows(self.owner):
+        for person in self.store.people.all():
             if person.id == person_id:
                 return person.name
         raise NotFound(f"no person with id {person_id!r}")
 
     def _get_or_create(self, name: str) -> PersonRow:
         try:
-            return self.catalog.person_by_name(self.owner, name)
+            return self.store.people.by_name(name)
         except NotFound:
             row = PersonRow(id=uuid.uuid4().hex[:12], owner=self.owner, name=name)
             with self.catalog.session() as s:
@@ -189,9 +191,9 @@ class People:
     # Changes -------------------------------------------------------------------------------
 
     def rename(self, old: str, new: str) -> PersonResult:
-        person = self.catalog.person_by_name(self.owner, old)
+        person = self.store.people.by_name(old)
         new = person_name(new)
-        if new != old and any(p.name == new for p in self.catalog.people_rows(self.owner)):
+        if new != old and any(p.name == new for p in self.store.people.all()):
             raise UsageError(f"there is already a person named {new!r}; merge instead")
         with self.catalog.session() as s:
             s.get(PersonRow, person.id).name = new  # type: ignore[union-attr]
@@ -199,7 +201,7 @@ class People:
         return self._result(person)
 
     def remove(self, name: str) -> None:
-        person = self.catalog.person_by_name(self.owner, name)
+        person = self.store.people.by_name(name)
         with self.catalog.session() as s:
             s.query(PersonPhotoRow).filter(PersonPhotoRow.person_id == person.id).delete()
             s.delete(s.get(PersonRow, person.id))
@@ -208,8 +210,8 @@ class People:
 
     def merge(self, source: str, target: str) -> PersonResult:
         """Fold ``source`` into ``target``: its photos become the target's; source goes."""
-        src = self.catalog.person_by_name(self.owner, source)
-        dst = self.catalog.person_by_name(self.owner, target)
+        src = self.store.people.by_name(source)
+        dst = self.store.people.by_name(target)
         if src.id == dst.id:
             raise UsageError("cannot merge a person into themselves")
         with self.catalog.session() as s:
@@ -224,7 +226,7 @@ class People:
 
     def match(self, vectors: np.ndarray) -> list[tuple[str | None, float | None]]:
         """The matched person (and distance) of each face vector, against every reference."""
-        person_ids, refs = self.catalog.person_refs(self.owner, self.backend.name)
+        person_ids, refs = self.store.people.refs(self.backend.name)
         if not refs or len(vectors) == 0:
             return [(None, None)] * len(vectors)
         distances = self.backend.distances(vectors, np.asarray(refs, dtype=np.float32))
@@ -240,7 +242,7 @@ class People:
 
     def rematch(self) -> int:
         """Match every stored face again; returns how many faces belong to someone."""
-        faces = self.catalog.faces(self.owner)
+        faces = self.store.people.faces()
         ids = [f.id for f in faces]
         matches = self.match(self.face_vectors(ids))
         self.catalog.set_matches(dict(zip(ids, matches, strict=True)))
@@ -248,7 +250,7 @@ class People:
 
     def groups(self) -> list[FaceGroup]:
         """Unmatched faces grouped by likeness, largest group first."""
-        faces = [f for f in self.catalog.faces(self.owner) if f.person_id is None]
+        faces = [f for f in self.store.people.faces() if f.person_id is None]
         if not faces:
             return []
         vectors = self.face_vectors([f.id for f in faces])
@@ -280,7 +282,7 @@ class People:
         name = person_name(name)
         person = self._get_or_create(name)
         vectors = self.face_vectors(list(group.face_ids))
-        faces = {f.id: f for f in self.catalog.faces(self.owner)}
+        faces = {f.id: f for f in self.store.people.faces()}
         with self.catalog.session() as s:
             s.add_all(
                 PersonPhotoRow(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class VideoState(StrEnum):
@@ -230,7 +233,7 @@ class SearchPage:
         }
 
     @property
-    def frame(self) -> object:
+    def frame(self) -> pl.DataFrame:
         """The hits as a Polars DataFrame (one row per scene, per-signal scores as columns)."""
         import polars as pl
 
@@ -260,6 +263,156 @@ class SearchPage:
             "score_screen": pl.Float64,
         }
         return pl.DataFrame(rows, schema=schema)
+
+
+# Library records: what `Library.videos()`, `.video()`, `.scenes()`, `.scene()` and
+# `.people_list()` return. ``to_dict()`` is the CLI's and HTTP API's JSON shape
+# (docs/architecture.md §6); each list's ``frame`` is the same as a Polars DataFrame.
+
+
+@dataclass(frozen=True)
+class Video:
+    """One video as its owner sees it: where ingest is, what it found, why it failed."""
+
+    video_id: str
+    filename: str
+    state: str  # a VideoState; "interrupted" when no live process works on its stage
+    stage: str | None
+    progress: float  # of the current stage, 0 to 1 (1 when ready)
+    duration_s: float | None
+    scenes: int
+    language: str | None  # ISO 639-1, as the speech model heard it
+    language_probability: float | None
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SceneSummary:
+    """A scene in its video's list (`Library.scenes`): times, text, people, keyframe files."""
+
+    scene_id: str
+    no: int
+    start: float
+    end: float
+    text: str
+    screen_text: str
+    people: tuple[str, ...]
+    keyframes: tuple[str, ...]  # paths relative to the library
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "people": list(self.people), "keyframes": list(self.keyframes)}
+
+
+@dataclass(frozen=True)
+class SceneDetail:
+    """One scene (`Library.scene`): its summary, the lines read on screen, its video, the
+    neighbouring scenes' ids and the video's whole transcript."""
+
+    scene_id: str
+    no: int
+    start: float
+    end: float
+    text: str
+    screen_text: str
+    screen_lines: tuple[ScreenLine, ...]
+    people: tuple[str, ...]
+    keyframes: tuple[str, ...]
+    video_id: str
+    filename: str
+    neighbours: tuple[str, ...]
+    transcript: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scene_id": self.scene_id,
+            "no": self.no,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "screen_text": self.screen_text,
+            # Each line read on screen: which keyframe, its 4-corner box in that keyframe's
+            # pixels, and the engine's confidence (the app draws the boxes).
+            "screen_lines": [
+                {
+                    "keyframe": ln.keyframe,
+                    "text": ln.text,
+                    "box": [list(p) for p in ln.box],
+                    "confidence": ln.confidence,
+                }
+                for ln in self.screen_lines
+            ],
+            "people": list(self.people),
+            "keyframes": list(self.keyframes),
+            "video_id": self.video_id,
+            "filename": self.filename,
+            "neighbours": list(self.neighbours),
+            "transcript": self.transcript,
+        }
+
+
+@dataclass(frozen=True)
+class Person:
+    """An enrolled person: reference photos and the number of scenes they were matched in."""
+
+    person_id: str
+    name: str
+    photos: int
+    scenes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+R = TypeVar("R", Video, SceneSummary, Person)
+
+
+class RecordList(tuple[R, ...]):
+    """Records in order (a tuple), with ``frame``: the same as a Polars DataFrame, one row
+    each (shown as that table in Jupyter)."""
+
+    columns: ClassVar[dict[str, str]]  # column: Polars type name
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        import polars as pl
+
+        schema = {name: _polars_type(pl, kind) for name, kind in self.columns.items()}
+        return pl.DataFrame(self.to_dicts(), schema=schema)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self]
+
+    def _repr_html_(self) -> str:
+        return str(self.frame._repr_html_())
+
+
+def _polars_type(pl: Any, kind: str) -> Any:
+    return pl.List(pl.String) if kind == "List[String]" else getattr(pl, kind)
+
+
+class VideoList(RecordList[Video]):
+    columns: ClassVar[dict[str, str]] = {
+        "video_id": "String", "filename": "String", "state": "String", "stage": "String",
+        "progress": "Float64", "duration_s": "Float64", "scenes": "Int64", "language": "String",
+        "language_probability": "Float64", "error": "String",
+    }  # fmt: skip
+
+
+class SceneList(RecordList[SceneSummary]):
+    columns: ClassVar[dict[str, str]] = {
+        "scene_id": "String", "no": "Int64", "start": "Float64", "end": "Float64",
+        "text": "String", "screen_text": "String", "people": "List[String]",
+        "keyframes": "List[String]",
+    }  # fmt: skip
+
+
+class PersonList(RecordList[Person]):
+    columns: ClassVar[dict[str, str]] = {
+        "person_id": "String", "name": "String", "photos": "Int64", "scenes": "Int64",
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def search_box(lib: Library, k: int = 5) -> Any:
     with needs("lab", "the notebook search box (ipywidgets)"):
         import ipywidgets as w
 
-    videos = lib.videos()
+    videos = lib.videos().frame
     ready = videos.filter(videos["state"] == "ready")
     query = w.Text(placeholder="what was said or shown…", description="Search")
     mode = w.Dropdown(
@@ -109,7 +109,7 @@ def face_gallery(lib: Library, groups: Any) -> str:
     """HTML: each group of unnamed faces as a row of crops with its id."""
     rows = []
     for group in groups:
-        faces = {f.id: f for f in lib.catalog.faces(lib.user)}
+        faces = {f.id: f for f in lib.store.people.faces()}
         crops = "".join(
             _thumbnail(str(lib.path / faces[f].crop), width=72) for f in group.face_ids[:8]
         )

@@ -43,7 +43,7 @@ print(f"library: {library_dir}; {len(paths)} input file(s)")
 started = time.perf_counter()
 results = lib.ingest(paths, executor=executor)
 seconds = time.perf_counter() - started
-lib.videos()
+lib.videos().frame
 
 # %%
 with tracking.run("00_ingest", run_id=mlflow_run_id):
@@ -60,4 +60,4 @@ with tracking.run("00_ingest", run_id=mlflow_run_id):
             "ingest_x_realtime": ingested / seconds if ingested else 0.0,
         }
     )
-    tracking.log_frame(lib.videos(), "videos.parquet")
+    tracking.log_frame(lib.videos().frame, "videos.parquet")

@@ -32,7 +32,7 @@ from heimdex_lab.widgets import search_box
 lib = Library.open(
     tracking.resolve(library or os.environ.get("HEIMDEX_LIBRARY", "data/library"))
 )
-lib.videos()
+lib.videos().frame
 
 # %% [markdown]
 # Results as a Polars DataFrame, ready for analysis:

@@ -45,15 +45,15 @@ lib = Library.open(
 for name, photos in enrol.items():
     result = lib.add_person(name, [sample_photo(p) for p in photos])
     print(f"{result.name}: {result.photos} photo(s), found in {result.faces_found} face(s)")
-lib.people_frame()
+lib.people_list().frame
 
 # %% [markdown]
 # Who was found where:
 
 # %%
-for person in lib.people_frame()["name"]:
-    page = lib.search("", people=[person], k=50)
-    display(HTML(f"<h4>{person}: {page.total} scene(s)</h4>"))
+for person in lib.people_list():
+    page = lib.search("", people=[person.name], k=50)
+    display(HTML(f"<h4>{person.name}: {page.total} scene(s)</h4>"))
     display(page.frame.select("filename", "start", "end", "text"))
 
 # %% [markdown]

@@ -53,7 +53,7 @@ def main() -> None:
         jobs = {j.stage: (j.finished_at - j.started_at).total_seconds()
                 for j in lib.catalog.jobs(result.video_id)
                 if j.finished_at is not None and j.started_at is not None}  # fmt: skip
-        scenes = lib.catalog.scenes(lib.user, result.video_id)
+        scenes = lib.store.scenes.of_video(result.video_id)
         keyframes = sum([len(scene.keyframes) for scene in scenes])
         runs.append({"state": result.state, "scenes": result.scenes,
                      "duration_s": result.duration_s, "ingest_s": seconds, "stages": jobs,

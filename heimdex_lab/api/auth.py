@@ -26,7 +26,7 @@ def token_sha256(token: str) -> str:
 def new_token(catalog: Catalog, user: str) -> str:
     """Make a bearer token for ``user``; only its hash is stored, so print it now or lose it."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    catalog.add_token(user, token_sha256(token))
+    catalog.accounts.add_token(user, token_sha256(token))
     return token
 
 
@@ -37,7 +37,7 @@ def bearer_user(catalog: Catalog, authorization: str | None) -> str | None:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return catalog.token_user(token_sha256(token.strip()))
+    return catalog.accounts.token_user(token_sha256(token.strip()))
 
 
 def cookie_value(secret: str, user: str) -> str:

@@ -239,7 +239,7 @@ def _install_pages(app: FastAPI, ctx: ServerContext) -> None:
         form = await request.form()
         name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
         target = _safe_next(str(form.get("next", "/")))
-        if not check_password(password, ctx.catalog.password_hash(name)):
+        if not check_password(password, ctx.catalog.accounts.password_hash(name)):
             name = await _supabase_sign_in(ctx, name, password) or ""
         if not name:
             page = _page("login.html", login_endpoint="/login", next=target,

@@ -126,10 +126,10 @@ def load_queries(path: Path) -> list[Query]:
 def relevant_scenes(lib: Library, queries: Sequence[Query]) -> dict[str, set[str]]:
     """Scene ids that overlap each query's relevant ranges (by video file name)."""
     by_name: dict[str, list[str]] = {}
-    for video in lib.catalog.videos(lib.user):
+    for video in lib.store.videos.all():
         if video.state == VideoState.READY:
             by_name.setdefault(video.filename, []).append(video.id)
-    scenes = {vid: lib.catalog.scenes(lib.user, vid) for ids in by_name.values() for vid in ids}
+    scenes = {vid: lib.store.scenes.of_video(vid) for ids in by_name.values() for vid in ids}
     qrels: dict[str, set[str]] = {}
     for q in queries:
         qrels[q.qid] = {

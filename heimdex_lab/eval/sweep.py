@@ -118,9 +118,9 @@ def ensure_text_vectors(lib: Library) -> int:
     dim = text_embedder(settings.text_model, settings.embed_batch_size).dim
     missing = [
         v.id
-        for v in lib.catalog.videos(lib.user)
+        for v in lib.store.videos.all()
         if v.state == VideoState.READY
-        and any(s.text for s in lib.catalog.scenes(lib.user, v.id))
+        and any(s.text for s in lib.store.scenes.of_video(v.id))
         and not lib.vectors.ids(SCENE_TEXT, settings.text_model, dim, v.id)
     ]
     for video_id in missing:
@@ -204,9 +204,9 @@ def _corpus(lib: Library, queries: Path) -> _Corpus:
 
     scenes = [
         scene
-        for video in lib.catalog.videos(lib.user)
+        for video in lib.store.videos.all()
         if video.state == VideoState.READY
-        for scene in lib.catalog.scenes(lib.user, video.id)
+        for scene in lib.store.scenes.of_video(video.id)
     ]
     # Visual queries need a real CLIP checkpoint; the grid compares text, keyword and screen.
     judged = [q for q in load_queries(queries) if q.kind not in ("visual", UNANSWERABLE)]

@@ -287,7 +287,7 @@ def _failed(pipeline: Pipeline, path: Path, reason: str) -> IngestResult:
     file = str(path)
     row = None
     with contextlib.suppress(OSError, ValueError):  # unreadable here, or never accepted
-        row = pipeline.catalog.find_by_sha(pipeline.owner, sha256_file(path))
+        row = pipeline.store.videos.find_by_sha(sha256_file(path))
     if row is None or row.state in (VideoState.READY, VideoState.REJECTED):
         return IngestResult(
             file, None, VideoState.FAILED, None, None, 0, False, f"{file}: {reason}"
@@ -323,9 +323,9 @@ class _ProgressWatcher:
     def poll(self) -> None:
         from heimdex_lab.ingest.pipeline import STAGES
 
-        catalog, owner = self.pipeline.catalog, self.pipeline.owner
-        fractions = catalog.progress(owner)
-        for row in catalog.unfinished(owner):
+        videos = self.pipeline.store.videos
+        fractions = videos.progress()
+        for row in videos.unfinished():
             label = self.labels.get(row.filename)
             if label in self.open and row.state in STAGES:
                 self._report(label, row.state, fractions.get(row.id, 0.0))

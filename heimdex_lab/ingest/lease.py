@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from heimdex_lab.store.catalog import Catalog, VideoRow
+    from heimdex_lab.store.catalog import Catalog
+    from heimdex_lab.store.schema import VideoRow
 
 log = logging.getLogger(__name__)
 

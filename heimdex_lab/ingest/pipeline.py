@@ -35,8 +35,9 @@ from heimdex_lab.ingest.scenes import detect_scenes
 from heimdex_lab.ingest.transcript import Transcript, transcribe_file
 from heimdex_lab.media.probe import probe
 from heimdex_lab.media.proxy import make_proxy, needs_proxy, proxy_format
-from heimdex_lab.store.catalog import Catalog, FaceRow, VideoRow
+from heimdex_lab.store.catalog import Catalog
 from heimdex_lab.store.media import MediaStore, sha256_file
+from heimdex_lab.store.schema import FaceRow, VideoRow
 from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_SCREEN, SCENE_TEXT, VectorStore
 from heimdex_lab.types import IngestResult, Scene, SceneSpan, ScreenLine, VideoState
 
@@ -114,6 +115,7 @@ class Pipeline:
         self.settings = settings
         self.owner = settings.user
         self.catalog = catalog
+        self.store = catalog.for_owner(self.owner)  # every owned row is read through it
         self._vectors = vectors
         self.media = media
         self.progress = progress
@@ -157,7 +159,7 @@ class Pipeline:
             row = self._reject(video_id, _name(path, display_name), reason)
             _recorded(path, remove_source)
             return self._result(row, filename, error=f"{filename}: {reason}")
-        existing = self.catalog.find_by_sha(self.owner, sha)
+        existing = self.store.videos.find_by_sha(sha)
         if existing is not None:
             _recorded(path, remove_source)
             if existing.state == VideoState.READY:
@@ -173,11 +175,11 @@ class Pipeline:
                                 info.duration_s, 0, False, f"{filename}: {reason}")  # fmt: skip
         self.catalog.drop_queued(video_id)  # the upload's waiting row gives way to the video
         try:
-            self.catalog.add_accepted(
-                video_id, self.owner, _name(path, display_name), sha, info, media_name
+            self.store.videos.add_accepted(
+                video_id, _name(path, display_name), sha, info, media_name
             )
         except IntegrityError:
-            if self.catalog.find_by_sha(self.owner, sha) is None:
+            if self.store.videos.find_by_sha(sha) is None:
                 raise
             # Another process added the same bytes a moment ago: continue that video.
             _recorded(path, remove_source)
@@ -189,14 +191,14 @@ class Pipeline:
         """Record a rejection; under the promised id unless a kept video already has it."""
         if video_id is not None:
             with contextlib.suppress(NotFound):
-                if self.catalog.video(self.owner, video_id).state not in (
+                if self.store.videos.get(video_id).state not in (
                     VideoState.REJECTED, VideoState.QUEUED,
                 ):  # fmt: skip
                     video_id = None  # never replace an accepted video by a rejection
                 else:  # the same bad bytes sent again, or this upload's waiting row
                     self.catalog.delete_video(video_id)
         video_id = video_id or uuid.uuid4().hex[:16]
-        return self.catalog.add_rejected(video_id, self.owner, name, reason)
+        return self.store.videos.add_rejected(video_id, name, reason)
 
     def run(self, video_id: str, file: str | None = None, duplicate: bool = False) -> IngestResult:
         """Run the remaining stages of an accepted video, from its first unfinished stage.
@@ -205,19 +207,19 @@ class Pipeline:
         this waits for that one to finish (``wait_for_lease``, the CLI's way) or returns the
         video as it stands (the server's worker, which takes other work meanwhile).
         """
-        row = self.catalog.video(self.owner, video_id)
+        row = self.store.videos.get(video_id)
         label = file or row.filename
         if row.state in (VideoState.READY, VideoState.REJECTED):
             return self._result(row, label, duplicate=duplicate)
         if not self._claim(row, label):
-            return self._result(self.catalog.video(self.owner, video_id), label, duplicate)
+            return self._result(self.store.videos.get(video_id), label, duplicate)
         with lease.heartbeat(self.catalog, video_id, self.settings.lease_s):
             return self._run_claimed(video_id, label, duplicate)
 
     def _claim(self, row: VideoRow, label: str) -> bool:
         waited = False
         while not lease.try_claim(self.catalog, row.id, self.settings.lease_s):
-            current = self.catalog.video(self.owner, row.id)
+            current = self.store.videos.get(row.id)
             if not self.wait_for_lease or current.state in (VideoState.READY, VideoState.REJECTED):
                 return False
             if not waited:
@@ -228,7 +230,7 @@ class Pipeline:
         return True
 
     def _run_claimed(self, video_id: str, label: str, duplicate: bool) -> IngestResult:
-        row = self.catalog.video(self.owner, video_id)  # as it is now that it is ours
+        row = self.store.videos.get(video_id)  # as it is now that it is ours
         first = VideoState(
             (row.stage or row.state) if row.state == VideoState.FAILED else row.state
         )
@@ -249,7 +251,7 @@ class Pipeline:
                 log.exception("%s failed in %s", label, stage)
                 return self._fail(row, label, stage, f"{type(exc).__name__}: {exc}", duplicate)
         self._report(label, VideoState.READY, 1.0)
-        return self._result(self.catalog.video(self.owner, video_id), label, duplicate=duplicate)
+        return self._result(self.store.videos.get(video_id), label, duplicate=duplicate)
 
     # Stages ---------------------------------------------------------------------------------
 
@@ -304,7 +306,7 @@ class Pipeline:
             for no, span in enumerate(spans)
         ]
         return StageOutput(
-            lambda s: self.catalog.replace_scenes(s, self.owner, row.id, scenes),
+            lambda s: self.store.scenes.replace(s, row.id, scenes),
             models={
                 "detector": self.settings.scene_detector,
                 "max_scene_s": self.settings.max_scene_s,
@@ -319,7 +321,7 @@ class Pipeline:
         shutil.rmtree(out_dir, ignore_errors=True)  # partial files of an interrupted run
         keyframes = extract_keyframes(
             self.media.path(row.media_name or ""),
-            self.catalog.scenes(self.owner, row.id),
+            self.store.scenes.of_video(row.id),
             out_dir,
             self.settings.library,
             self.settings,
@@ -348,10 +350,10 @@ class Pipeline:
         return target
 
     def _read_screen_text(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
-        lines = self.read_screen_text(self.catalog.scenes(self.owner, row.id), on_progress)
+        lines = self.read_screen_text(self.store.scenes.of_video(row.id), on_progress)
         texts = scene_screen_text(lines)
         return StageOutput(
-            lambda s: self.catalog.replace_screen_lines(s, self.owner, row.id, lines, texts),
+            lambda s: self.store.scenes.replace_screen_lines(s, row.id, lines, texts),
             models={"ocr": OcrEngine.name if self.settings.ocr else None,
                     "ocr_lines": len(lines)},
         )  # fmt: skip
@@ -366,7 +368,7 @@ class Pipeline:
         return read_screen_text(scenes, self.settings.library, engine, self.settings, on_progress)
 
     def _embed(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
-        scenes = self.catalog.scenes(self.owner, row.id)
+        scenes = self.store.scenes.of_video(row.id)
         models = {"text": self.settings.text_model}
         self.embed_text(row.id, scenes)
         self.embed_screen_text(row.id, scenes)
@@ -379,7 +381,7 @@ class Pipeline:
     def _faces(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         out_dir = self.settings.library / "faces" / row.id
         shutil.rmtree(out_dir, ignore_errors=True)  # crops of an interrupted run
-        rows = self.find_faces(row.id, self.catalog.scenes(self.owner, row.id), on_progress)
+        rows = self.find_faces(row.id, self.store.scenes.of_video(row.id), on_progress)
         return StageOutput(
             lambda s: self.catalog.replace_faces(s, row.id, rows),
             models={"faces": self.settings.face_backend, "faces_found": len(rows)},
@@ -576,14 +578,12 @@ class Pipeline:
     ) -> IngestResult:
         self.catalog.set_failed(row.id, stage, reason)
         log.error("%s failed in stage %s: %s", label, stage, reason)
-        return self._result(self.catalog.video(self.owner, row.id), label, duplicate=duplicate)
+        return self._result(self.store.videos.get(row.id), label, duplicate=duplicate)
 
     def _result(
         self, row: VideoRow, file: str, duplicate: bool = False, error: str | None = None
     ) -> IngestResult:
-        scenes = (
-            len(self.catalog.scenes(self.owner, row.id)) if row.state == VideoState.READY else 0
-        )
+        scenes = len(self.store.scenes.of_video(row.id)) if row.state == VideoState.READY else 0
         if error is None and row.error:
             error = (
                 f"{file}: {row.stage}: {row.error}" if row.state == VideoState.FAILED else row.error

@@ -144,7 +144,8 @@ class IngestWorker:
         """Record the received file as a queued video (so a restart still ingests it), then
         queue it. Bytes the user has already: that video is resumed or returned as it is."""
         video_id = upload.video_id = video_id_for(upload.user, sha256)
-        while not self.catalog.add_queued(video_id, upload.user, upload.filename, path.name):
+        videos = self.catalog.for_owner(upload.user).videos
+        while not videos.add_queued(video_id, upload.filename, path.name):
             existing = self.catalog.video_by_id(video_id)
             if existing is not None and existing.state == VideoState.REJECTED:
                 self.catalog.delete_video(video_id)  # the same bytes again: validate afresh

@@ -54,6 +54,7 @@ class SearchEngine:
         self.settings = settings
         self.owner = settings.user
         self.catalog = catalog
+        self.store = catalog.for_owner(self.owner)  # every owned row is read through it
         self._vectors = vectors
         self._warned_model = False
 
@@ -107,7 +108,7 @@ class SearchEngine:
             if scores is not None:
                 computed[signal] = scores
         signals = {name: computed[name] for name in MODES[mode] if name in computed}
-        ready = self.catalog.ready_video_ids(self.owner)
+        ready = self.store.videos.ready_ids()
         scene_video = {sid: sid.rsplit(":", 1)[0] for s in signals.values() for sid in s}
         allowed = {sid for sid, vid in scene_video.items() if vid in ready}
         if with_people is not None:
@@ -134,8 +135,8 @@ class SearchEngine:
         if group == "video":
             return self._grouped(query, ranked, fused, signals, sure, page, k)
         page_ids = ranked[(page - 1) * k : page * k]
-        found = self.catalog.scenes_by_id(self.owner, page_ids)
-        names = self.catalog.people_by_scene(self.owner, page_ids)
+        found = self.store.scenes.by_id(page_ids)
+        names = self.store.people.by_scene(page_ids)
         hits = tuple(
             self._hit(found[sid][0], found[sid][1], fused[sid], signals, query, names, sure[sid])
             for sid in page_ids
@@ -167,7 +168,7 @@ class SearchEngine:
             shown = self._knn(SCENE_SCREEN, model.name, model.dim, vector, videos)
             floor = self.settings.screen_min_similarity
             return {sid: sim for sid, sim in shown.items() if sim >= floor}
-        if not strict and not self.catalog.any_vision(self.owner):
+        if not strict and not self.store.videos.any_vision():
             return None  # no keyframe has an image vector: skip loading a CLIP model at all
         from heimdex_lab.embed.image import image_embedder
 
@@ -183,8 +184,8 @@ class SearchEngine:
     def keyword_scores(self, query: str, videos: Sequence[str] = ()) -> dict[str, float]:
         """The keyword signal: the words, said or shown; a scene scores its better field."""
         terms, n = query_terms(query), self.settings.search_candidates
-        said = self.catalog.keyword_scores(self.owner, terms, videos, n)
-        shown = self.catalog.keyword_scores(self.owner, terms, videos, n, field="screen")
+        said = self.store.scenes.keyword_scores(terms, videos, n)
+        shown = self.store.scenes.keyword_scores(terms, videos, n, field="screen")
         both = {sid: max(v, said.get(sid, v)) for sid, v in shown.items()}
         merged = {**said, **both}
         best = sorted(merged, key=lambda sid: -merged[sid])[:n]
@@ -202,7 +203,7 @@ class SearchEngine:
         words = content_stems(query)
         if not keyword or not 0 < len(words) <= self.settings.exact_max_words:
             return {}
-        found = self.catalog.scenes_by_id(self.owner, [sid for sid in keyword if sid in fused])
+        found = self.store.scenes.by_id([sid for sid in keyword if sid in fused])
         return {
             sid: match_tier(words, content_stems(f"{scene.text}\n{scene.screen_text}"))
             for sid, (scene, _) in found.items()
@@ -266,20 +267,20 @@ class SearchEngine:
     def _check_videos(self, videos: Sequence[str]) -> list[str]:
         out = []
         for video_id in videos:
-            self.catalog.video(self.owner, video_id)  # NotFound for unknown or others' ids
+            self.store.videos.get(video_id)  # NotFound for unknown or others' ids
             out.append(video_id)
         return out
 
     def _scenes_with(self, people: Sequence[str]) -> set[str]:
         """Scenes in which every named person was matched (NotFound for an unknown name)."""
-        ids = [self.catalog.person_by_name(self.owner, name).id for name in people]
-        return self.catalog.scenes_with_people(self.owner, ids)
+        ids = [self.store.people.by_name(name).id for name in people]
+        return self.store.people.scenes_with(ids)
 
     def _listing(
         self, query: str, k: int, page: int, videos: Sequence[str], only: set[str] | None
     ) -> SearchPage:
-        total, rows = self.catalog.scene_listing(self.owner, videos, (page - 1) * k, k, only)
-        names = self.catalog.people_by_scene(self.owner, [scene.scene_id for scene, _ in rows])
+        total, rows = self.store.scenes.listing(videos, (page - 1) * k, k, only)
+        names = self.store.people.by_scene([scene.scene_id for scene, _ in rows])
         # No query, nothing to be unsure of: every scene of the filters is what was asked for.
         hits = tuple(
             self._hit(scene, filename, 0.0, {}, query, names, "high") for scene, filename in rows
@@ -305,8 +306,8 @@ class SearchEngine:
                 surest[video_id] = sure[sid]
         shown = groups[(page - 1) * k : page * k]
         ids = [sid for _, best, _ in shown for sid in best]
-        found = self.catalog.scenes_by_id(self.owner, ids)
-        names = self.catalog.people_by_scene(self.owner, ids)
+        found = self.store.scenes.by_id(ids)
+        names = self.store.people.by_scene(ids)
         out = []
         for video_id, best, matched in shown:
             hits = tuple(
@@ -330,8 +331,8 @@ class SearchEngine:
         self, query: str, k: int, page: int, videos: Sequence[str], only: set[str] | None
     ) -> SearchPage:
         """No query, grouped by video: each video of the filters with its first scenes."""
-        total, _ = self.catalog.scene_listing(self.owner, videos, 0, 1, only)
-        _, rows = self.catalog.scene_listing(self.owner, videos, 0, max(total, 1), only)
+        total, _ = self.store.scenes.listing(videos, 0, 1, only)
+        _, rows = self.store.scenes.listing(videos, 0, max(total, 1), only)
         ranked = [scene.scene_id for scene, _ in rows]
         return self._grouped(query, ranked, {}, {}, dict.fromkeys(ranked, "high"), page, k)
 

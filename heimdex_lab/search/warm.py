@@ -32,7 +32,7 @@ def warm_up(settings: Settings, owners: Sequence[str]) -> threading.Thread:
         for owner in list(owners)[:MAX_OWNERS] or [settings.user]:
             lib = Library(settings.model_copy(update={"user": owner}))
             try:
-                if lib.catalog.ready_video_ids(owner):
+                if lib.store.videos.ready_ids():
                     lib.search(WARM_QUERY, k=1)
                 else:  # nothing to search: load the text model alone
                     from heimdex_lab.embed.text import text_embedder

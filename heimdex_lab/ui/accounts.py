@@ -44,7 +44,7 @@ def add_user(catalog: Catalog, name: str, password: str) -> None:
     name = user_name(name)
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"the password needs at least {MIN_PASSWORD} characters")
-    catalog.set_password(name, hash_password(password))
+    catalog.accounts.set_password(name, hash_password(password))
 
 
 def cookie_secret(library: Path) -> str:

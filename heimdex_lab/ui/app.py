@@ -82,7 +82,7 @@ class LibraryState(param.Parameterized):
 
     def refresh(self) -> None:
         """Bump ``version`` only when videos or uploads changed (no flicker when idle)."""
-        videos = self.lib.videos()
+        videos = self.lib.videos().frame
         uploads = [
             (u.upload_id, u.state, u.stage, round(u.progress, 2))
             for u in self.worker.of(self.lib.user)
@@ -275,7 +275,7 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
         # labels read as typed; the values behind them stay the raw names and ids.
         names = state.lib.people_frame()["name"].to_list()
         people.options = {html.escape(name): name for name in names}
-        frame = state.lib.videos()
+        frame = state.lib.videos().frame
         ready = frame.filter(frame["state"] == "ready")
         labels = [html.escape(name) for name in ready["filename"]]
         videos.options = dict(zip(labels, ready["video_id"], strict=True))

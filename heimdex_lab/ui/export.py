@@ -34,7 +34,7 @@ def results_frame(search: SearchState, api: bool) -> pl.DataFrame:
         language=search.language or None,
         min_confidence=search.min_confidence,
     )
-    frame: pl.DataFrame = page.frame  # type: ignore[assignment]
+    frame: pl.DataFrame = page.frame
     if api:
         urls = [
             f"/api/v1/scenes/{quote(h.scene_id, safe=':')}/keyframe" if h.keyframe else None
@@ -70,7 +70,7 @@ def export_buttons(search: SearchState, api: bool) -> pn.viewable.Viewable:
             try:
                 frame = results_frame(search, api)
             except HeimdexError:  # nothing to search for (yet): a file of no rows
-                frame = SearchPage(search.query, 0, 1, EXPORT_MAX, ()).frame  # type: ignore[assignment]
+                frame = SearchPage(search.query, 0, 1, EXPORT_MAX, ()).frame
             data = to_csv(frame) if suffix == "csv" else to_parquet(frame)
             button.filename = export_name(search.query, suffix)
             return io.BytesIO(data)

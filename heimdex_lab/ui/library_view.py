@@ -195,7 +195,7 @@ class VideoGrid(JSComponent):
 
 def video_cards(state: LibraryState) -> list[dict[str, Any]]:
     """What the grid shows of each video (pictures by URL under the API, inline otherwise)."""
-    frame = state.lib.videos()
+    frame = state.lib.videos().frame
     covers = state.lib.covers()
     cards = []
     for row in frame.iter_rows(named=True):
@@ -218,7 +218,7 @@ def act_on_video(state: LibraryState, action: str, video_id: str) -> str:
             row = state.lib.resumable(video_id)
             state.worker.submit_retry(state.lib.user, video_id, row.filename)
             return f"{row.filename}: resuming"
-        filename = state.lib.video(video_id)["filename"]
+        filename = state.lib.video(video_id).filename
         state.lib.delete_video(video_id)
         return f"Deleted {filename}."
     except HeimdexError as exc:
@@ -231,7 +231,7 @@ def videos_table(state: LibraryState, message: pn.pane.HTML) -> Callable[[int], 
     """The table view: one row per video, resume or delete the selected one."""
 
     def table(_version: int) -> pn.viewable.Viewable:
-        frame = state.lib.videos()
+        frame = state.lib.videos().frame
         if frame.is_empty():
             return pn.pane.Markdown("No videos.")
         view = frame.select(

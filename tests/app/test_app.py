@@ -86,7 +86,7 @@ def test_another_user_sees_nothing_and_cannot_fetch_media(
 ) -> None:
     from heimdex_lab import Library
 
-    videos = Library.open(library, user="alice").videos()
+    videos = Library.open(library, user="alice").videos().frame
     ready = videos.filter(videos["state"] == "ready")["video_id"].to_list()
     assert ready, "the first test uploaded a video"
     with urllib.request.urlopen(f"{server.url}/media/{ready[0]}") as response:
@@ -119,7 +119,7 @@ def test_sign_in_keeps_each_user_to_their_own_library(
              name], input=f"{name}-secret-pw\n", capture_output=True, text=True,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-    videos = Library.open(accounts, user="alice").videos()
+    videos = Library.open(accounts, user="alice").videos().frame
     video_id = videos.filter(videos["state"] == "ready")["video_id"][0]
     srv = Server(accounts, "local", auth=True)
     try:

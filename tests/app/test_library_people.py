@@ -79,7 +79,7 @@ def test_the_library_grid_shows_each_video_with_its_keyframe_and_state(
     page: object, library: Path
 ) -> None:
     cards = _cards(page)
-    videos = Library.open(library, user="alice").videos()
+    videos = Library.open(library, user="alice").videos().frame
     for name in FILES:
         card = cards.filter(has_text=name)  # type: ignore[attr-defined]
         text = card.evaluate(DEEP_TEXT)
@@ -198,7 +198,7 @@ def test_search_results_download_as_csv_and_parquet(page: object) -> None:
 
 def test_retry_and_delete_from_a_card(page: object, library: Path) -> None:
     lib = Library.open(library, user="alice")
-    videos = lib.videos()
+    videos = lib.videos().frame
     cat = videos.filter(videos["filename"] == "kitchen_cat.mkv")["video_id"][0]
     lib.catalog.set_failed(cat, "faces", "the faces stage crashed")  # as a crash leaves it
     cards = _cards(page)
@@ -208,13 +208,13 @@ def test_retry_and_delete_from_a_card(page: object, library: Path) -> None:
     shot(page, "library-failed")
     card.get_by_role("button", name="Retry").click()
     card.locator(".hx-state", has_text="ready").wait_for(timeout=180_000)
-    assert lib.video(cat)["state"] == "ready"
+    assert lib.video(cat).state == "ready"
 
     delete = card.get_by_role("button", name="Delete")
     delete.click()  # the first click asks
     card.get_by_role("button", name="Really delete?").click()
     expect(cards).to_have_count(1)
-    assert lib.videos()["filename"].to_list() == ["space_talk.mp4"]
+    assert lib.videos().frame["filename"].to_list() == ["space_talk.mp4"]
     assert not (library / "keyframes" / cat).exists()
     lib.close()
     assert csp_violations(page) == []

@@ -89,7 +89,7 @@ def test_the_api_returns_screen_text_and_its_lines_with_boxes(server: Server) ->
 def test_the_video_page_shows_the_on_screen_text_of_the_scene_playing(
     page: object, server: Server, library: Path
 ) -> None:
-    videos = Library.open(library, user="alice").videos()
+    videos = Library.open(library, user="alice").videos().frame
     video_id = videos["video_id"][0]
     page.goto(f"{server.url}/?video={video_id}&t=6&q=Lisbon+office", wait_until="networkidle")  # type: ignore[attr-defined]
     scene = page.locator("#heimdex-video-page .hx-vp-scene")  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ids(library: Path) -> dict[str, str]:
-    videos = Library.open(library, user="alice").videos()
+    videos = Library.open(library, user="alice").videos().frame
     return dict(zip(videos["filename"], videos["video_id"], strict=True))
 
 

@@ -48,10 +48,10 @@ def _digest(path: Path) -> str:
 
 def _snapshot(lib: Library, video_id: str, image_model: str) -> dict[str, Any]:
     """Everything stored for a video, down to the bytes of its files."""
-    scenes = lib.scenes(video_id)
+    scenes = lib.scenes(video_id).frame
     keyframes = [k for files in scenes["keyframes"].to_list() for k in files]
     return {
-        "row": lib.videos().filter(video_id=video_id).rows(),
+        "row": lib.videos().frame.filter(video_id=video_id).rows(),
         "scenes": scenes.rows(),
         "keyframes": {k: _digest(lib.path / k) for k in keyframes},
         "media": _digest(lib.media_path(video_id)),
@@ -78,11 +78,11 @@ def shared(tmp_path_factory: pytest.TempPathFactory, tiny_clip: dict[str, Any]) 
 
 
 def _scenes(lib: Library, result: IngestResult) -> list[tuple[float, float]]:
-    return [(s["start"], s["end"]) for s in lib.scenes(str(result.video_id)).iter_rows(named=True)]
+    return [(s.start, s.end) for s in lib.scenes(str(result.video_id))]
 
 
 def _keyframes(lib: Library, result: IngestResult) -> list[Image.Image]:
-    files = [k for ks in lib.scenes(str(result.video_id))["keyframes"].to_list() for k in ks]
+    files = [k for ks in lib.scenes(str(result.video_id)).frame["keyframes"].to_list() for k in ks]
     assert files, "every ready video has keyframes"
     images = []
     for rel in files:
@@ -106,7 +106,7 @@ def _cut_spans(cut: float, end: float) -> Callable[[list[tuple[float, float]]], 
 
 
 def _row(lib: Library, result: IngestResult) -> Any:
-    return lib.catalog.video(lib.user, str(result.video_id))
+    return lib.store.videos.get(str(result.video_id))
 
 
 def expect_two_shots(lib: Library, result: IngestResult, path: Path) -> None:
@@ -119,7 +119,7 @@ def expect_two_shots(lib: Library, result: IngestResult, path: Path) -> None:
 def expect_silent(lib: Library, result: IngestResult, path: Path) -> None:
     expect_two_shots(lib, result, path)
     assert lib.catalog.segments(str(result.video_id)) == []
-    assert lib.scenes(str(result.video_id))["text"].to_list() == ["", ""]
+    assert lib.scenes(str(result.video_id)).frame["text"].to_list() == ["", ""]
     assert lib.vectors.ids(SCENE_TEXT, *text_model(lib), str(result.video_id)) == []
 
 
@@ -201,7 +201,7 @@ def expect_whole_stream(lib: Library, result: IngestResult, path: Path) -> None:
     assert abs(spans[-1][1] - bad_inputs.TALK_S) <= 1 / bad_inputs.TALK_FPS + 1e-6, spans
     spoken = " ".join(seg.text for seg in lib.catalog.segments(video_id)).lower()
     assert "library" in spoken and "monday" in spoken, spoken
-    assert "monday" in " ".join(lib.scenes(video_id)["text"].to_list()).lower()
+    assert "monday" in " ".join(lib.scenes(video_id).frame["text"].to_list()).lower()
     assert {im.size for im in _keyframes(lib, result)} == {(640, 360)}
     jobs = {j.stage: j for j in lib.catalog.jobs(video_id)}
     assert jobs["validating"].models == {
@@ -339,5 +339,5 @@ def test_afterwards_the_library_is_consistent_and_the_earlier_video_untouched(
     lib = shared.lib
     assert check(lib) == {"ok": True, "problems": []}
     assert _snapshot(lib, str(shared.baseline.video_id), shared.image_model) == shared.snapshot
-    states = dict(lib.videos().select("video_id", "state").rows())
+    states = dict(lib.videos().frame.select("video_id", "state").rows())
     assert states == {str(shared.baseline.video_id): "ready", **shared.outcomes}

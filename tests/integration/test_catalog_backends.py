@@ -26,14 +26,8 @@ from heimdex_lab.check import check
 from heimdex_lab.errors import HeimdexError, NotFound
 from heimdex_lab.search.fusion import rank
 from heimdex_lab.store import migrations
-from heimdex_lab.store.catalog import (
-    Base,
-    Catalog,
-    FaceRow,
-    PersonPhotoRow,
-    PersonRow,
-    database_url,
-)
+from heimdex_lab.store.catalog import Catalog, database_url
+from heimdex_lab.store.schema import Base, FaceRow, PersonPhotoRow, PersonRow
 from heimdex_lab.types import Scene, ScreenLine, Segment, VideoInfo, VideoState, Word
 from tests.postgres import PostgresServer
 from tests.server import _free_port
@@ -74,7 +68,9 @@ def add_video(
     """An accepted video whose scenes (5 s each, one per text) are committed as one stage."""
     info = VideoInfo(f"{video_id}.mp4", "mp4", 5.0 * len(texts), 640, 360, 25.0, True, size_bytes)
     sha = hashlib.sha256(video_id.encode()).hexdigest()
-    catalog.add_accepted(video_id, owner, f"{video_id}.mp4", sha, info, f"{sha}.mp4")
+    catalog.for_owner(owner).videos.add_accepted(
+        video_id, f"{video_id}.mp4", sha, info, f"{sha}.mp4"
+    )
     scenes = [
         Scene(f"{video_id}:{n}", video_id, n, 5.0 * n, 5.0 * n + 5.0, t, (f"kf/{video_id}.jpg",))
         for n, t in enumerate(texts)
@@ -84,7 +80,7 @@ def add_video(
         video_id,
         VideoState.DETECTING_SCENES,
         state,
-        lambda s: catalog.replace_scenes(s, owner, video_id, scenes),
+        lambda s: catalog.for_owner(owner).scenes.replace(s, video_id, scenes),
         models={"scenes": "content"},
     )
     return scenes
@@ -121,21 +117,23 @@ def test_a_new_catalog_is_at_the_newest_revision_and_matches_the_models(catalog:
 
 
 def test_videos_stages_and_jobs_round_trip(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
+    bob = catalog.for_owner("bob")
     scenes = add_video(catalog, "alice", "v1", SPACE_TALK, size_bytes=5 * GIB)
-    catalog.add_rejected("bad", "alice", "notes.txt", "not a video file")
+    alice.videos.add_rejected("bad", "notes.txt", "not a video file")
     add_video(catalog, "alice", "v2", ["half done"], state=VideoState.KEYFRAMES)
     add_video(catalog, "bob", "v3", ["bob's"])
 
-    video = catalog.video("alice", "v1")
+    video = alice.videos.get("v1")
     assert (video.state, video.size_bytes, video.has_audio) == ("ready", 5 * GIB, True)
-    assert catalog.find_by_sha("alice", str(video.sha256)).id == "v1"  # type: ignore[union-attr]
-    assert catalog.find_by_sha("bob", str(video.sha256)) is None
+    assert alice.videos.find_by_sha(str(video.sha256)).id == "v1"  # type: ignore[union-attr]
+    assert bob.videos.find_by_sha(str(video.sha256)) is None
     assert catalog.video_owner("v3") == "bob"
     with pytest.raises(NotFound):
-        catalog.video("bob", "v1")
-    assert [v.id for v in catalog.videos("alice")] == ["v1", "bad", "v2"]  # oldest first
-    assert catalog.video("alice", "bad").error == "not a video file"
-    assert [v.id for v in catalog.unfinished("alice")] == ["v2"]
+        bob.videos.get("v1")
+    assert [v.id for v in alice.videos.all()] == ["v1", "bad", "v2"]  # oldest first
+    assert alice.videos.get("bad").error == "not a video file"
+    assert [v.id for v in alice.videos.unfinished()] == ["v2"]
     assert catalog.state_counts() == {"ready": 2, "rejected": 1, "keyframes": 1}
 
     jobs = {j.stage: j for j in catalog.jobs("v1")}
@@ -145,59 +143,59 @@ def test_videos_stages_and_jobs_round_trip(catalog: Catalog) -> None:
 
     catalog.set_stage("v2", VideoState.KEYFRAMES)
     catalog.set_progress("v2", VideoState.KEYFRAMES, 0.25)
-    assert catalog.progress("alice")["v2"] == 0.25
+    assert alice.videos.progress()["v2"] == 0.25
     catalog.set_failed("v2", VideoState.KEYFRAMES, "disk full")
-    assert (catalog.video("alice", "v2").state, catalog.video("alice", "v2").error) == (
-        "failed",
-        "disk full",
-    )
+    assert (alice.videos.get("v2").state, alice.videos.get("v2").error) == ("failed", "disk full")
 
     segments = [Segment(0.5, 4.3, "The rocket launch", (Word(0.5, 0.9, "The"),))]
     with catalog.session() as s:
         catalog.replace_segments(s, "v1", segments)
         catalog.set_keyframes(s, {"v1:0": ["kf/a.jpg", "kf/b.jpg"]})
     assert catalog.segments("v1") == segments
-    assert catalog.scenes("alice", "v1")[0].keyframes == ("kf/a.jpg", "kf/b.jpg")
-    assert catalog.scenes("alice", "v1")[1:] == scenes[1:]
-    assert catalog.scene_counts("alice") == {"v1": 3, "v2": 1}
+    assert alice.scenes.of_video("v1")[0].keyframes == ("kf/a.jpg", "kf/b.jpg")
+    assert alice.scenes.of_video("v1")[1:] == scenes[1:]
+    assert alice.scenes.counts() == {"v1": 3, "v2": 1}
 
     # The same bytes twice for one owner: the pipeline relies on this constraint in races.
     info = VideoInfo("x.mp4", "mp4", 1.0, 1, 1, 1.0, False, 1)
     with pytest.raises(IntegrityError):
-        catalog.add_accepted("v9", "alice", "again.mp4", str(video.sha256), info, "m.mp4")
+        alice.videos.add_accepted("v9", "again.mp4", str(video.sha256), info, "m.mp4")
 
 
 def test_keyword_scores_rank_the_scene_with_the_words_first(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
+    bob = catalog.for_owner("bob")
     add_video(catalog, "alice", "v1", SPACE_TALK)
     add_video(catalog, "alice", "v2", ["A launch party with cake.", "Nothing to see here."])
     add_video(catalog, "bob", "v3", ["rocket launch, rocket launch, rocket launch"])
 
-    scores = catalog.keyword_scores("alice", ["rocket", "launch"], [], 10)
+    scores = alice.scenes.keyword_scores(["rocket", "launch"], [], 10)
     assert rank(scores)[0] == "v1:0"  # both words beat one
     assert set(scores) == {"v1:0", "v2:0"}  # another owner's scene never appears
     assert all(score > 0 for score in scores.values())
 
-    assert set(catalog.keyword_scores("alice", ["launches"], [], 10)) == {"v1:0", "v2:0"}
-    assert set(catalog.keyword_scores("alice", ["galaxy"], [], 10)) == {"v1:2"}  # stemmed
-    assert set(catalog.keyword_scores("alice", ["rocket", "launch"], ["v2"], 10)) == {"v2:0"}
-    assert list(catalog.keyword_scores("alice", ["rocket", "launch"], [], 1)) == ["v1:0"]
-    assert catalog.keyword_scores("alice", ['rocket"', "launch'"], [], 10)  # no query syntax
-    assert catalog.keyword_scores("alice", [], [], 10) == {}
-    assert catalog.keyword_scores("alice", ["zeppelin"], [], 10) == {}
-    assert set(catalog.keyword_scores("bob", ["rocket"], [], 10)) == {"v3:0"}
+    assert set(alice.scenes.keyword_scores(["launches"], [], 10)) == {"v1:0", "v2:0"}
+    assert set(alice.scenes.keyword_scores(["galaxy"], [], 10)) == {"v1:2"}  # stemmed
+    assert set(alice.scenes.keyword_scores(["rocket", "launch"], ["v2"], 10)) == {"v2:0"}
+    assert list(alice.scenes.keyword_scores(["rocket", "launch"], [], 1)) == ["v1:0"]
+    assert alice.scenes.keyword_scores(['rocket"', "launch'"], [], 10)  # no query syntax
+    assert alice.scenes.keyword_scores([], [], 10) == {}
+    assert alice.scenes.keyword_scores(["zeppelin"], [], 10) == {}
+    assert set(bob.scenes.keyword_scores(["rocket"], [], 10)) == {"v3:0"}
 
 
 def test_keyword_scores_find_words_inside_cjk_text(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
     add_video(catalog, "alice", "zh", ["火箭发射因为预算推迟了。", "宇航员第一次进入轨道。"])
     add_video(catalog, "alice", "ja", ["東京タワーに行きました。"])
     add_video(catalog, "alice", "ko", ["로켓 발사가 예산 때문에 연기되었습니다."])
-    assert set(catalog.keyword_scores("alice", ["预算"], [], 10)) == {"zh:0"}  # "budget"
-    assert set(catalog.keyword_scores("alice", ["进入轨道"], [], 10)) == {"zh:1"}  # "into orbit"
-    assert set(catalog.keyword_scores("alice", ["タワー"], [], 10)) == {"ja:0"}
-    assert set(catalog.keyword_scores("alice", ["발사"], [], 10)) == {"ko:0"}  # "launch"
+    assert set(alice.scenes.keyword_scores(["预算"], [], 10)) == {"zh:0"}  # "budget"
+    assert set(alice.scenes.keyword_scores(["进入轨道"], [], 10)) == {"zh:1"}  # "into orbit"
+    assert set(alice.scenes.keyword_scores(["タワー"], [], 10)) == {"ja:0"}
+    assert set(alice.scenes.keyword_scores(["발사"], [], 10)) == {"ko:0"}  # "launch"
     # A phrase of pairs: both characters of a term, next to each other, not just one of them.
-    assert catalog.keyword_scores("alice", ["潜水艇"], [], 10) == {}
-    assert catalog.keyword_scores("alice", ["火车"], [], 10) == {}  # 火 and 车, never together
+    assert alice.scenes.keyword_scores(["潜水艇"], [], 10) == {}
+    assert alice.scenes.keyword_scores(["火车"], [], 10) == {}  # 火 and 车, never together
 
     # A library whose CJK text was indexed whole (SQLite before revision 0005, PostgreSQL
     # before 0006) is indexed again.
@@ -209,46 +207,49 @@ def test_keyword_scores_find_words_inside_cjk_text(catalog: Catalog) -> None:
             )
     else:
         migrations.downgrade(catalog.engine, "0005_video_language")
-    assert catalog.keyword_scores("alice", ["タワー"], [], 10) == {}
+    assert alice.scenes.keyword_scores(["タワー"], [], 10) == {}
     migrations.upgrade(catalog.engine)
-    assert set(catalog.keyword_scores("alice", ["タワー"], [], 10)) == {"ja:0"}
+    assert set(alice.scenes.keyword_scores(["タワー"], [], 10)) == {"ja:0"}
 
 
 def test_keyword_scores_ignore_accents(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
     add_video(catalog, "alice", "es", ["El cohete se retrasó por el presupuesto.", "Un café."])
     add_video(catalog, "alice", "de", ["Die Straße ist nass.", "Über den Wolken."])
     for term in ("retrasó", "retraso", "RETRASÓ"):
-        assert set(catalog.keyword_scores("alice", [term], [], 10)) == {"es:0"}, term
-    assert set(catalog.keyword_scores("alice", ["cafe"], [], 10)) == {"es:1"}
-    assert set(catalog.keyword_scores("alice", ["uber"], [], 10)) == {"de:1"}
-    assert set(catalog.keyword_scores("alice", ["Straße"], [], 10)) == {"de:0"}
-    assert catalog.keyword_scores("alice", ["retrase"], [], 10) == {}  # another word
+        assert set(alice.scenes.keyword_scores([term], [], 10)) == {"es:0"}, term
+    assert set(alice.scenes.keyword_scores(["cafe"], [], 10)) == {"es:1"}
+    assert set(alice.scenes.keyword_scores(["uber"], [], 10)) == {"de:1"}
+    assert set(alice.scenes.keyword_scores(["Straße"], [], 10)) == {"de:0"}
+    assert alice.scenes.keyword_scores(["retrase"], [], 10) == {}  # another word
 
     # Screen text too; a scene whose screen text goes away leaves the index.
     def show(texts: dict[str, str]) -> None:
         lines = [ScreenLine(sid, 0, t, ((0, 0), (1, 0), (1, 1), (0, 1)), 0.9)
                  for sid, t in texts.items()]  # fmt: skip
         with catalog.session() as s:
-            catalog.replace_screen_lines(s, "alice", "es", lines, texts)
+            alice.scenes.replace_screen_lines(s, "es", lines, texts)
 
     show({"es:0": "Menú del día", "es:1": "Añadir azúcar"})
-    assert set(catalog.keyword_scores("alice", ["menu"], [], 10, field="screen")) == {"es:0"}
-    assert set(catalog.keyword_scores("alice", ["AZUCAR"], [], 10, field="screen")) == {"es:1"}
+    assert set(alice.scenes.keyword_scores(["menu"], [], 10, field="screen")) == {"es:0"}
+    assert set(alice.scenes.keyword_scores(["AZUCAR"], [], 10, field="screen")) == {"es:1"}
     show({"es:1": "Añadir azúcar"})
-    assert catalog.keyword_scores("alice", ["menu"], [], 10, field="screen") == {}
+    assert alice.scenes.keyword_scores(["menu"], [], 10, field="screen") == {}
 
 
 def test_replacing_scenes_replaces_their_full_text(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
     add_video(catalog, "alice", "v1", SPACE_TALK)
     new = [Scene("v1:0", "v1", 0, 0.0, 15.0, "A submarine dives under the ice.")]
     with catalog.session() as s:
-        catalog.replace_scenes(s, "alice", "v1", new)
-    assert catalog.keyword_scores("alice", ["rocket", "astronaut"], [], 10) == {}
-    assert set(catalog.keyword_scores("alice", ["submarine"], [], 10)) == {"v1:0"}
+        alice.scenes.replace(s, "v1", new)
+    assert alice.scenes.keyword_scores(["rocket", "astronaut"], [], 10) == {}
+    assert set(alice.scenes.keyword_scores(["submarine"], [], 10)) == {"v1:0"}
     assert fulltext_rows(catalog, "v1") == 1
 
 
 def test_delete_video_removes_its_rows_and_full_text(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
     add_video(catalog, "alice", "v1", SPACE_TALK)
     add_video(catalog, "alice", "v2", ["Another rocket, on another day."])
     with catalog.session() as s:
@@ -258,11 +259,11 @@ def test_delete_video_removes_its_rows_and_full_text(catalog: Catalog) -> None:
 
     catalog.delete_video("v1")
     with pytest.raises(NotFound):
-        catalog.video("alice", "v1")
-    assert catalog.scenes("alice", "v1") == [] and catalog.segments("v1") == []
-    assert catalog.jobs("v1") == [] and catalog.faces("alice", "v1") == []
+        alice.videos.get("v1")
+    assert alice.scenes.of_video("v1") == [] and catalog.segments("v1") == []
+    assert catalog.jobs("v1") == [] and alice.people.faces("v1") == []
     assert fulltext_rows(catalog, "v1") == 0
-    assert set(catalog.keyword_scores("alice", ["rocket"], [], 10)) == {"v2:0"}
+    assert set(alice.scenes.keyword_scores(["rocket"], [], 10)) == {"v2:0"}
     assert not catalog.media_in_use(f"{hashlib.sha256(b'v1').hexdigest()}.mp4")
     assert catalog.media_in_use(f"{hashlib.sha256(b'v2').hexdigest()}.mp4")
 
@@ -273,6 +274,8 @@ def face(face_id: str, scene_id: str, video_id: str, owner: str) -> FaceRow:
 
 
 def test_people_faces_and_matches(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
+    bob = catalog.for_owner("bob")
     add_video(catalog, "alice", "v1", SPACE_TALK)
     with catalog.session() as s:
         s.add_all([PersonRow(id="ada", owner="alice", name="Ada"),
@@ -287,58 +290,61 @@ def test_people_faces_and_matches(catalog: Catalog) -> None:
                                         face("f2", "v1:1", "v1", "alice")])  # fmt: skip
     catalog.set_matches({"f0": ("ada", 0.31), "f1": ("bo", 0.4), "f2": ("ada", 0.2)})
 
-    assert catalog.person_by_name("alice", "Ada").id == "ada"
-    assert [p.name for p in catalog.people_rows("alice")] == ["Ada", "Bo"]
-    assert catalog.people_counts("alice") == [("ada", "Ada", 1, 2), ("bo", "Bo", 1, 1)]
-    assert catalog.people_by_scene("alice", ["v1:0", "v1:1", "v1:2"]) == {
+    assert alice.people.by_name("Ada").id == "ada"
+    assert [p.name for p in alice.people.all()] == ["Ada", "Bo"]
+    assert alice.people.counts() == [("ada", "Ada", 1, 2), ("bo", "Bo", 1, 1)]
+    assert alice.people.by_scene(["v1:0", "v1:1", "v1:2"]) == {
         "v1:0": ["Ada", "Bo"],
         "v1:1": ["Ada"],
     }
-    assert catalog.scenes_with_people("alice", ["ada"]) == {"v1:0", "v1:1"}
-    assert catalog.scenes_with_people("alice", ["ada", "bo"]) == {"v1:0"}
-    assert catalog.person_refs("alice", "dlib") == (["ada", "bo"], [[0.5, -0.25]] * 2)
-    assert [f.box for f in catalog.faces("alice", "v1")] == [[10, 20, 30, 40]] * 3
-    assert catalog.people_by_scene("bob", ["v1:0"]) == {}
+    assert alice.people.scenes_with(["ada"]) == {"v1:0", "v1:1"}
+    assert alice.people.scenes_with(["ada", "bo"]) == {"v1:0"}
+    assert alice.people.refs("dlib") == (["ada", "bo"], [[0.5, -0.25]] * 2)
+    assert [f.box for f in alice.people.faces("v1")] == [[10, 20, 30, 40]] * 3
+    assert bob.people.by_scene(["v1:0"]) == {}
 
     with pytest.raises(IntegrityError), catalog.session() as s:
         s.add(PersonRow(id="ada3", owner="alice", name="Ada"))
     with catalog.session() as s:  # a person goes: photos with them, faces become unnamed
         s.delete(s.get(PersonRow, "ada"))
-    assert {f.id: f.person_id for f in catalog.faces("alice")} == {"f0": None, "f1": "bo",
+    assert {f.id: f.person_id for f in alice.people.faces()} == {"f0": None, "f1": "bo",
                                                                    "f2": None}  # fmt: skip
-    assert catalog.person_refs("alice", "dlib") == (["bo"], [[0.5, -0.25]])
+    assert alice.people.refs("dlib") == (["bo"], [[0.5, -0.25]])
 
 
 def test_users_and_tokens(catalog: Catalog) -> None:
-    assert not catalog.has_users()
-    catalog.set_password("ann", "hash-1")
-    catalog.set_password("ann", "hash-2")
-    assert catalog.has_users() and catalog.password_hash("ann") == "hash-2"
-    assert catalog.password_hash("nobody") is None
+    accounts = catalog.accounts
+    assert not accounts.has_users()
+    accounts.set_password("ann", "hash-1")
+    accounts.set_password("ann", "hash-2")
+    assert accounts.has_users() and accounts.password_hash("ann") == "hash-2"
+    assert accounts.password_hash("nobody") is None
     for n in range(2):
-        catalog.add_token("ann", f"{n:064d}")
-    catalog.add_token("cid", "f" * 64)
-    assert catalog.token_user(f"{1:064d}") == "ann"
-    assert catalog.token_user("e" * 64) is None
-    assert catalog.revoke_tokens("ann") == 2
-    assert catalog.token_user(f"{1:064d}") is None and catalog.token_user("f" * 64) == "cid"
+        accounts.add_token("ann", f"{n:064d}")
+    accounts.add_token("cid", "f" * 64)
+    assert accounts.token_user(f"{1:064d}") == "ann"
+    assert accounts.token_user("e" * 64) is None
+    assert accounts.revoke_tokens("ann") == 2
+    assert accounts.token_user(f"{1:064d}") is None and accounts.token_user("f" * 64) == "cid"
 
 
 def test_scene_lookup_and_listing_are_per_owner(catalog: Catalog) -> None:
+    alice = catalog.for_owner("alice")
+    bob = catalog.for_owner("bob")
     add_video(catalog, "alice", "v1", SPACE_TALK)
     add_video(catalog, "alice", "v2", ["not ready yet"], state=VideoState.EMBEDDING)
     add_video(catalog, "bob", "v3", ["bob's scene"])
     catalog.set_vision("v1", True)
 
-    found = catalog.scenes_by_id("alice", ["v1:1", "v3:0", "nope"])
+    found = alice.scenes.by_id(["v1:1", "v3:0", "nope"])
     assert list(found) == ["v1:1"] and found["v1:1"][1] == "v1.mp4"
     with pytest.raises(NotFound):
-        catalog.scene("alice", "v3:0")
-    total, page = catalog.scene_listing("alice", [], offset=1, limit=1)
+        alice.scenes.get("v3:0")
+    total, page = alice.scenes.listing([], offset=1, limit=1)
     assert total == 3 and [s.scene_id for s, _ in page] == ["v1:1"]
-    assert catalog.scene_listing("alice", ["v1"], 0, 10, only={"v1:2"})[0] == 1
-    assert catalog.ready_video_ids("alice") == {"v1"}
-    assert catalog.any_vision("alice") and not catalog.any_vision("bob")
+    assert alice.scenes.listing(["v1"], 0, 10, only={"v1:2"})[0] == 1
+    assert alice.videos.ready_ids() == {"v1"}
+    assert alice.videos.any_vision() and not bob.videos.any_vision()
 
 
 # Migrations -----------------------------------------------------------------------------------
@@ -431,21 +437,24 @@ def make_legacy_catalog(url: str, leave_out: Sequence[str] = ()) -> None:
 def test_a_catalog_made_before_migrations_is_adopted(url: str, leave_out: tuple[str]) -> None:
     make_legacy_catalog(url, leave_out)
     catalog = Catalog(url)
+    alice = catalog.for_owner("alice")
     try:
         assert migrations.current(catalog.engine) == migrations.HEAD
         assert schema_diff(catalog.engine) == []
-        assert catalog.video("alice", "old").filename == "talk.mp4"  # data kept
-        assert set(catalog.keyword_scores("alice", ["launch"], [], 10)) == {"old:0"}
-        catalog.add_token("alice", "a" * 64)  # the table a library made before 023da60 lacked
-        assert catalog.token_user("a" * 64) == "alice"
+        assert alice.videos.get("old").filename == "talk.mp4"  # data kept
+        assert set(alice.scenes.keyword_scores(["launch"], [], 10)) == {"old:0"}
+        # The table a library made before 023da60 lacked:
+        catalog.accounts.add_token("alice", "a" * 64)
+        assert catalog.accounts.token_user("a" * 64) == "alice"
         add_video(catalog, "alice", "new", ["A second rocket launch."])
-        assert rank(catalog.keyword_scores("alice", ["launch"], [], 10)) == ["new:0", "old:0"]
+        assert rank(alice.scenes.keyword_scores(["launch"], [], 10)) == ["new:0", "old:0"]
     finally:
         catalog.close()
 
 
 def test_downgrade_and_upgrade_again_keep_the_data(url: str) -> None:
     catalog = Catalog(url)
+    alice = catalog.for_owner("alice")
     add_video(catalog, "alice", "v1", SPACE_TALK, size_bytes=GIB)
     engine = catalog.engine
     if catalog.dialect == "postgresql":
@@ -465,15 +474,15 @@ def test_downgrade_and_upgrade_again_keep_the_data(url: str) -> None:
     assert migrations.current(engine) == migrations.HEAD
     assert schema_diff(engine) == []
     # The tsvector is generated again for rows that were already there.
-    assert rank(catalog.keyword_scores("alice", ["launch"], [], 10)) == ["v1:0"]
-    assert catalog.video("alice", "v1").size_bytes == GIB
+    assert rank(alice.scenes.keyword_scores(["launch"], [], 10)) == ["v1:0"]
+    assert alice.videos.get("v1").size_bytes == GIB
 
     migrations.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrations.upgrade(engine)
-    assert schema_diff(engine) == [] and catalog.videos("alice") == []
+    assert schema_diff(engine) == [] and alice.videos.all() == []
     add_video(catalog, "alice", "v1", SPACE_TALK)
-    assert rank(catalog.keyword_scores("alice", ["orbit"], [], 10)) == ["v1:1"]
+    assert rank(alice.scenes.keyword_scores(["orbit"], [], 10)) == ["v1:1"]
     catalog.close()
 
 
@@ -542,7 +551,7 @@ def test_a_library_on_postgres_finds_the_spoken_words_in_their_scene(
             assert "**rocket** **launch**" in hit.snippet
             assert hit.scores["keyword"] is not None and hit.scores["keyword"] > 0
         assert lib.search("rocket launch", mode="keyword").total == 1  # no other scene says it
-        assert lib.videos()["scenes"].to_list() == [3]
+        assert lib.videos().frame["scenes"].to_list() == [3]
         assert check(lib)["ok"]
     finally:
         lib.close()

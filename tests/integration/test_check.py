@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from heimdex_lab import Library
 from heimdex_lab.cli import app
-from heimdex_lab.store.catalog import JobRow, VideoRow
+from heimdex_lab.store.schema import JobRow, VideoRow
 from heimdex_lab.store.vectors import SCENE_TEXT
 from tests.data import bad_inputs
 from tests.integration.test_ingest import text_model
@@ -41,7 +41,7 @@ def test_check_finds_and_repairs(library: Library, copy_sample) -> None:
     assert sorted(library.vectors.ids(SCENE_TEXT, *text_model(library), video_id)) == sorted(ids)
     assert _check(library) == (0, {"ok": True, "problems": []})
 
-    keyframe = library.path / library.scenes(video_id)["keyframes"][0][0]
+    keyframe = library.path / library.scenes(video_id).frame["keyframes"][0][0]
     keyframe.unlink()
     code, report = _check(library, "--repair")
     assert code == 1 and [p["kind"] for p in report["problems"]] == ["missing_keyframes"]
@@ -57,17 +57,17 @@ def test_check_finds_scenes_cut_to_a_stale_header_and_ingests_again(
     (video,) = library.ingest([path], progress=False)
     video_id = str(video.video_id)
     assert video.state == "ready" and video.duration_s is not None
-    whole = library.scenes(video_id)
-    first = library.catalog.scenes(library.user, video_id)[0]
+    whole = library.scenes(video_id).frame
+    first = library.store.scenes.of_video(video_id)[0]
     with library.catalog.session() as s:
         s.execute(update(VideoRow).where(VideoRow.id == video_id)
                   .values(duration_s=bad_inputs.SHORT_CLAIM_S))  # fmt: skip
         s.execute(update(JobRow).where(JobRow.video_id == video_id, JobRow.stage == "validating")
                   .values(models=None))  # fmt: skip
         cut = replace(first, end=bad_inputs.SHORT_CLAIM_S, text="")
-        library.catalog.replace_scenes(s, library.user, video_id, [cut])
+        library.store.scenes.replace(s, video_id, [cut])
     library.reindex("text", video_id)  # consistent but for the scenes' length
-    assert library.scenes(video_id)["end"].to_list() == [bad_inputs.SHORT_CLAIM_S]
+    assert library.scenes(video_id).frame["end"].to_list() == [bad_inputs.SHORT_CLAIM_S]
 
     code, report = _check(library)
     assert code == 1 and [p["kind"] for p in report["problems"]] == ["truncated_scenes"]
@@ -82,13 +82,13 @@ def test_check_finds_scenes_cut_to_a_stale_header_and_ingests_again(
     assert code == 0 and [(p["kind"], p["repaired"]) for p in report["problems"]] == [
         ("truncated_scenes", True)
     ]
-    (row,) = library.videos().rows(named=True)
+    (row,) = library.videos().frame.rows(named=True)
     assert (row["video_id"], row["filename"], row["state"]) == (video_id, path.name, "ready")
     assert row["duration_s"] == video.duration_s
-    assert library.scenes(video_id).select("start", "end", "text").rows() == (
+    assert library.scenes(video_id).frame.select("start", "end", "text").rows() == (
         whole.select("start", "end", "text").rows()
     )
-    assert "monday" in " ".join(library.scenes(video_id)["text"].to_list()).lower()
+    assert "monday" in " ".join(library.scenes(video_id).frame["text"].to_list()).lower()
     jobs = {j.stage: j for j in library.catalog.jobs(video_id)}
     assert jobs["validating"].models == {
         "duration_header_s": bad_inputs.SHORT_CLAIM_S,

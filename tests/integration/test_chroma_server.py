@@ -76,7 +76,7 @@ def test_a_library_keeps_its_vectors_on_the_chroma_server(
     assert all(n > 0 for n in filled.values()), on_server
 
     page = lib.search(QUERY, mode="text")
-    first_scene = lib.scenes(video_id)["scene_id"][0]
+    first_scene = lib.scenes(video_id).frame["scene_id"][0]
     assert page.hits[0].video_id == video_id
     assert page.hits[0].scene_id == first_scene
     assert page.hits[0].start == 0.0

@@ -129,7 +129,7 @@ def test_vision_off_then_reindex_fills_image_vectors(
     assert result.state == "ready"
     assert "visual search is off" in caplog.text
     assert "heimdex reindex --stage image" in caplog.text
-    assert lib.catalog.video(lib.user, result.video_id).vision is False
+    assert lib.store.videos.get(result.video_id).vision is False
 
     runner = CliRunner()
     env = {
@@ -139,6 +139,6 @@ def test_vision_off_then_reindex_fills_image_vectors(
     }
     out = runner.invoke(app, ["--library", str(lib.path), "reindex", "--stage", "image"], env=env)
     assert out.exit_code == 0, out.stderr
-    assert lib.catalog.video(lib.user, result.video_id).vision is True
+    assert lib.store.videos.get(result.video_id).vision is True
     image_model = f"{tiny_clip['image_model']}__tiny-clip-random"
     assert len(lib.vectors.ids("scene_image", image_model, 64, result.video_id)) == 3

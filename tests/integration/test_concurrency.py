@@ -52,7 +52,7 @@ def test_two_ingests_and_a_searcher_at_once_lose_nothing(tmp_path: Path) -> None
     assert "locked" not in stderr and "Traceback" not in stderr
     assert errors == [] and searches > 0
 
-    videos = lib.videos()
+    videos = lib.videos().frame
     assert sorted(videos["filename"]) == ["kitchen_cat.mkv", "silent_coins.webm", "space_talk.mp4"]
     assert set(videos["state"]) == {"ready"}
     # The long-lived process finds the new video by meaning (its vectors), not only by words.

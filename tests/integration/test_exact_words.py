@@ -16,8 +16,8 @@ def said_once(lib: Library) -> dict[str, str]:
     exactly one scene holds, with that scene's id."""
     texts = {
         scene.scene_id: scene.text
-        for video in lib.catalog.videos(lib.user)
-        for scene in lib.catalog.scenes(lib.user, video.id)
+        for video in lib.store.videos.all()
+        for scene in lib.store.scenes.of_video(video.id)
         if scene.text
     }
     stems = {sid: content_stems(text) for sid, text in texts.items()}

@@ -52,7 +52,7 @@ def test_cuts_are_found_within_one_frame(
 ) -> None:
     lib, results = ingested
     truth = samples[name]
-    scenes = lib.scenes(_by_file(results)[name].video_id)
+    scenes = lib.scenes(_by_file(results)[name].video_id).frame
     found = scenes["start"].to_list()[1:]
     assert len(found) == len(truth["cuts"])
     for got, want in zip(found, truth["cuts"], strict=True):
@@ -67,7 +67,7 @@ def test_spoken_sentences_are_recovered(
 ) -> None:
     lib, results = ingested
     truth = " ".join(s["text"] for s in samples[name]["sentences"])
-    heard = " ".join(lib.scenes(_by_file(results)[name].video_id)["text"].to_list())
+    heard = " ".join(lib.scenes(_by_file(results)[name].video_id).frame["text"].to_list())
     wer = jiwer.wer(_normalise(truth), _normalise(heard))
     print(f"WER {name}: {wer:.3f}")
     assert wer <= 0.35
@@ -78,7 +78,7 @@ def test_each_sentence_lands_in_the_scene_it_was_spoken_in(
     name: str, ingested: tuple[Library, list[IngestResult]], samples: dict[str, Any]
 ) -> None:
     lib, results = ingested
-    scenes = lib.scenes(_by_file(results)[name].video_id)
+    scenes = lib.scenes(_by_file(results)[name].video_id).frame
     spoken = samples[name]["sentences"]
     for shot, scene_text in zip(samples[name]["shots"], scenes["text"].to_list(), strict=True):
         (said,) = [s["text"] for s in spoken if shot["start"] <= s["start"] < shot["end"]]
@@ -92,7 +92,7 @@ def test_video_without_audio_has_scenes_and_no_text(
     ingested: tuple[Library, list[IngestResult]],
 ) -> None:
     lib, results = ingested
-    scenes = lib.scenes(_by_file(results)["silent_coins.webm"].video_id)
+    scenes = lib.scenes(_by_file(results)["silent_coins.webm"].video_id).frame
     assert scenes.height == 3
     assert scenes["text"].to_list() == ["", "", ""]
 
@@ -100,7 +100,7 @@ def test_video_without_audio_has_scenes_and_no_text(
 def test_keyframes_are_jpegs_of_the_scene(ingested: tuple[Library, list[IngestResult]]) -> None:
     lib, results = ingested
     for result in results:
-        scenes = lib.scenes(result.video_id)
+        scenes = lib.scenes(result.video_id).frame
         for files in scenes["keyframes"].to_list():
             assert len(files) >= 1
             for rel in files:
@@ -114,7 +114,7 @@ def test_vectors_one_per_sentence_and_per_keyframe(
 ) -> None:
     lib, results = ingested
     for result in results:
-        scenes = lib.scenes(result.video_id)
+        scenes = lib.scenes(result.video_id).frame
         want_text = sorted(
             f"{sid}:{k}"
             for sid, text in zip(scenes["scene_id"], scenes["text"], strict=True)
@@ -134,8 +134,15 @@ def test_one_video_reads_as_the_list_shows_it(
     ingested: tuple[Library, list[IngestResult]],
 ) -> None:
     lib, _ = ingested
-    rows = lib.videos().to_dicts()
-    assert rows and [lib.video(row["video_id"]) for row in rows] == rows
+    videos = lib.videos()
+    assert videos and [lib.video(v.video_id) for v in videos] == list(videos)
+    # The records' JSON rows (the CLI's and API's) are the frame's rows, and so are scenes'.
+    assert videos.to_dicts() == videos.frame.to_dicts()
+    scenes = lib.scenes(videos[0].video_id)
+    assert len(scenes) == 3 and scenes.to_dicts() == scenes.frame.to_dicts()
+    detail = lib.scene(scenes[1].scene_id)
+    assert (detail.no, detail.filename, detail.neighbours) == (
+        1, videos[0].filename, (scenes[0].scene_id, scenes[2].scene_id))  # fmt: skip
     with pytest.raises(NotFound, match="no video with id 'nope'"):
         lib.video("nope")
 
@@ -144,7 +151,7 @@ def test_videos_frame_reports_state_progress_and_scene_counts(
     ingested: tuple[Library, list[IngestResult]],
 ) -> None:
     lib, _ = ingested
-    frame = lib.videos()
+    frame = lib.videos().frame
     assert isinstance(frame, pl.DataFrame)
     assert frame.columns == [
         "video_id",
@@ -190,13 +197,13 @@ def test_same_bytes_again_is_the_same_video_with_no_work(
     ingested: tuple[Library, list[IngestResult]], copy_sample
 ) -> None:
     lib, results = ingested
-    before = lib.videos().height
+    before = lib.videos().frame.height
     renamed = copy_sample("space_talk.mp4", "another name.mp4")
     (again,) = lib.ingest([renamed], progress=False)
     assert again.duplicate and again.state == "ready"
     assert again.video_id == results[0].video_id
     assert again.scenes == results[0].scenes
-    assert lib.videos().height == before
+    assert lib.videos().frame.height == before
 
 
 def test_a_bad_file_does_not_stop_the_batch(library: Library, copy_sample, tmp_path: Path) -> None:
@@ -209,7 +216,7 @@ def test_a_bad_file_does_not_stop_the_batch(library: Library, copy_sample, tmp_p
         f"{bad}: not a video file"
     )
     assert not any(library.media.media_dir.glob("*.mp4")), "nothing of a rejected file is stored"
-    frame = library.videos()
+    frame = library.videos().frame
     assert (
         frame.filter(pl.col("state") == "rejected")["error"]
         .to_list()[0]
@@ -222,12 +229,12 @@ def test_user_file_names_are_metadata_never_paths(library: Library, copy_sample)
     hostile = "../../etc/evil\nname.webm"
     result = library.ingest_upload(upload, hostile)
     assert result.state == "ready" and result.file == hostile
-    assert library.videos()["filename"].to_list() == ["evilname.webm"]
+    assert library.videos().frame["filename"].to_list() == ["evilname.webm"]
     rejected = upload.with_name("x.upload")
     rejected.write_text("no video")
     bad = library.ingest_upload(rejected, "holiday.mp4")
     assert bad.error is not None and bad.error.startswith("holiday.mp4: not a video file")
-    assert library.videos()["filename"].to_list() == ["evilname.webm", "holiday.mp4"]
+    assert library.videos().frame["filename"].to_list() == ["evilname.webm", "holiday.mp4"]
     stored = [p.name for p in library.media.media_dir.iterdir()]
     assert len(stored) == 1 and re.fullmatch(r"[0-9a-f]{64}\.webm", stored[0]), stored
 
@@ -246,10 +253,10 @@ def test_delete_removes_everything_of_the_video_and_nothing_else(
     assert lease.try_claim(library.catalog, str(drop.video_id), 60)
     with pytest.raises(VideoBusy, match="is being ingested; delete it after"):
         library.delete_video(str(drop.video_id))
-    assert library.videos().height == 2
+    assert library.videos().frame.height == 2
     library.catalog.release(str(drop.video_id), lease.holder())
     library.delete_video(str(drop.video_id))
-    assert library.videos()["video_id"].to_list() == [keep.video_id]
+    assert library.videos().frame["video_id"].to_list() == [keep.video_id]
     assert not media.exists() and library.media_path(str(keep.video_id)).exists()
     assert not library.media.keyframe_dir(str(drop.video_id)).exists()
     assert not (library.path / "faces" / str(drop.video_id)).exists()
@@ -257,7 +264,7 @@ def test_delete_removes_everything_of_the_video_and_nothing_else(
     assert library.vectors.ids(FACES, "dlib", 128, str(drop.video_id)) == []
     assert library.catalog.segments(str(drop.video_id)) == []
     assert library.search("rocket", mode="keyword").total == 0
-    assert library.scenes(str(keep.video_id)).height == 3
+    assert library.scenes(str(keep.video_id)).frame.height == 3
 
 
 def test_a_rejected_file_cannot_be_retried(library: Library, tmp_path: Path) -> None:
@@ -287,4 +294,4 @@ def test_a_media_store_failure_fails_that_file_and_the_batch_goes_on(
     assert (full.state, full.video_id) == ("failed", None)
     assert full.error is not None and full.error.endswith("No space left on device")
     assert good.state == "ready"
-    assert library.videos()["filename"].to_list() == ["silent_coins.webm"]
+    assert library.videos().frame["filename"].to_list() == ["silent_coins.webm"]

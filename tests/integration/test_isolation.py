@@ -23,7 +23,7 @@ def owned(library: Library, copy_sample) -> tuple[Library, str, str]:
     """The owner's library: one video, a scene id, and the face group found in it."""
     (video,) = library.ingest([copy_sample("space_talk.mp4")], progress=False)
     assert video.state == "ready"
-    scene_id = library.scenes(str(video.video_id))["scene_id"][0]
+    scene_id = library.scenes(str(video.video_id)).frame["scene_id"][0]
     return library, str(video.video_id), scene_id
 
 
@@ -33,7 +33,7 @@ def test_python_api_keeps_each_owner_to_their_own(owned: tuple[Library, str, str
     assert groups, "the sample's astronaut gives the owner a face group"
     mallory = Library.open(lib.path, user="mallory")
 
-    assert mallory.videos().is_empty()
+    assert mallory.videos().frame.is_empty()
     for mode in ("hybrid", "text", "keyword"):
         assert mallory.search("rocket launch budget", mode=mode).total == 0
     for attempt in (
@@ -53,7 +53,7 @@ def test_python_api_keeps_each_owner_to_their_own(owned: tuple[Library, str, str
     assert mallory.people.groups() == []
 
     # Nothing of the owner's moved.
-    assert lib.videos()["state"].to_list() == ["ready"]
+    assert lib.videos().frame["state"].to_list() == ["ready"]
     assert lib.media_path(video_id).is_file()
     assert lib.search("rocket launch budget").hits[0].video_id == video_id
     assert [g.face_ids for g in lib.people.groups()] == [g.face_ids for g in groups]
@@ -73,7 +73,7 @@ def test_cli_user_flag_is_the_same_wall(owned: tuple[Library, str, str]) -> None
     assert as_mallory("scene", scene_id, "--json")[0] == 2
     assert as_mallory("scenes", video_id)[0] == 2
     assert as_mallory("people", "list", "--json") == (0, "[]\n")
-    assert lib.videos()["state"].to_list() == ["ready"]
+    assert lib.videos().frame["state"].to_list() == ["ready"]
 
 
 def test_same_bytes_from_two_owners_are_two_videos(

@@ -54,7 +54,7 @@ def test_spanish_speech_is_transcribed_in_spanish(
     two_languages: tuple[Library, list[IngestResult]],
 ) -> None:
     lib, (spanish, *_rest) = two_languages
-    text = " ".join(lib.scenes(spanish.video_id)["text"]).lower()
+    text = " ".join(lib.scenes(spanish.video_id).frame["text"]).lower()
     for word in ("café", "leche", "gata", "horno", "domingo", "caballos"):
         assert word in text, text
 

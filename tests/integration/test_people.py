@@ -66,15 +66,15 @@ def lib(base: Path, tmp_path: Path) -> Library:
 
 
 def _scene(lib: Library, filename: str, no: int) -> str:
-    videos = lib.videos()
+    videos = lib.videos().frame
     video_id = videos.filter(videos["filename"] == filename)["video_id"][0]
     return f"{video_id}:{no}"
 
 
 def _people_by_scene(lib: Library) -> dict[str, list[str]]:
     out = {}
-    for video_id in lib.videos()["video_id"]:
-        for row in lib.scenes(video_id).iter_rows(named=True):
+    for video_id in lib.videos().frame["video_id"]:
+        for row in lib.scenes(video_id).frame.iter_rows(named=True):
             out[row["scene_id"]] = row["people"]
     return out
 
@@ -129,7 +129,7 @@ def test_a_photo_without_exactly_one_clear_face_is_refused(
 
 def test_threshold_decides_at_the_boundary(lib: Library, photos: dict[str, Path]) -> None:
     lib.add_person(EILEEN, [photos["astronaut"]])
-    (face,) = [f for f in lib.catalog.faces(lib.user) if f.person_id is not None]
+    (face,) = [f for f in lib.store.people.faces() if f.person_id is not None]
     distance = face.score
     assert distance is not None and 0.0 < distance < 0.6
     for limit, matched in ((distance - 0.005, 0), (distance + 0.005, 1)):
@@ -160,7 +160,7 @@ def test_rename_merge_and_remove_rematch_without_reingesting(
     assert (merged.photos, merged.faces_found) == (2, 1)
     lib.people.remove(EILEEN)
     assert lib.people_frame().height == 0
-    assert all(f.person_id is None for f in lib.catalog.faces(lib.user))
+    assert all(f.person_id is None for f in lib.store.people.faces())
 
 
 def test_cli_people_add_and_list(lib: Library, photos: dict[str, Path]) -> None:
@@ -180,7 +180,7 @@ def test_cli_people_add_and_list(lib: Library, photos: dict[str, Path]) -> None:
 
 
 def test_face_crops_and_vectors_are_stored(lib: Library) -> None:
-    faces = lib.catalog.faces(lib.user)
+    faces = lib.store.people.faces()
     assert len(faces) == 2
     for face in faces:
         with Image.open(lib.path / face.crop) as crop:
@@ -195,7 +195,7 @@ def test_each_person_has_a_face_picture_and_videos_a_cover(
 ) -> None:
     eileen = lib.add_person(EILEEN, [photos["astronaut"]])
     ada = lib.add_person("Ada", [photos["grace"]])
-    (face,) = [f for f in lib.catalog.faces(lib.user) if f.person_id == eileen.person_id]
+    (face,) = [f for f in lib.store.people.faces() if f.person_id == eileen.person_id]
     pictures = lib.person_faces()
     # Matched in a video: that face's crop. Ada's photo is Grace's face, also matched in a video.
     assert pictures[eileen.person_id] == lib.path / face.crop

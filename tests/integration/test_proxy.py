@@ -138,7 +138,7 @@ def test_an_avi_gets_a_proxy_that_plays_from_the_scene_start(
 ) -> None:
     lib, result, source = ingested_avi
     assert (result.state, result.error) == ("ready", None)
-    (row,) = lib.catalog.videos(lib.user)
+    (row,) = lib.store.videos.all()
     stored = lib.media.path(str(row.media_name))
     proxy = lib.media.proxy_path(str(row.media_name))
     assert proxy == lib.media.media_dir / f"{row.sha256}.proxy.mp4"
@@ -150,7 +150,7 @@ def test_an_avi_gets_a_proxy_that_plays_from_the_scene_start(
     assert b"moov" in head and b"mdat" not in head
     assert abs(_duration(proxy) - _duration(source)) <= 0.1
 
-    starts = lib.scenes(str(result.video_id))["start"].to_list()
+    starts = lib.scenes(str(result.video_id)).frame["start"].to_list()
     assert starts == pytest.approx([0.0, 2.0, 4.0], abs=1 / FPS + 1e-6)  # cut ± 1 frame
     for t in [*starts, 3.0, 5.5]:
         want = _frame(stored, t)
@@ -164,7 +164,7 @@ def test_an_avi_gets_a_proxy_that_plays_from_the_scene_start(
 def test_a_playable_video_is_served_as_stored(ingested: tuple[Library, list[IngestResult]]) -> None:
     lib, results = ingested
     for result in results:  # MP4 H.264/AAC, MKV H.264/AAC, WebM VP9
-        row = lib.catalog.video(lib.user, str(result.video_id))
+        row = lib.store.videos.get(str(result.video_id))
         assert lib.media.proxy_path(str(row.media_name)) is None
         assert lib.media_path(str(result.video_id)) == lib.media.path(str(row.media_name))
 

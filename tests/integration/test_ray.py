@@ -31,7 +31,7 @@ def local_ray() -> Iterator[None]:
 
 
 def _scene_starts(lib: Library, video_id: str) -> list[tuple[int, float]]:
-    return [(s.no, s.start) for s in lib.catalog.scenes(lib.user, video_id)]
+    return [(s.no, s.start) for s in lib.store.scenes.of_video(video_id)]
 
 
 def test_ray_ingest_matches_local_and_isolates_failures(
@@ -82,7 +82,7 @@ def test_ray_ingest_matches_local_and_isolates_failures(
     # The vectors the workers stored are searchable from here.
     hit = lib.search("the rocket launch was delayed", mode="text").hits[0]
     assert hit.video_id == results[0].video_id
-    frame = lib.videos()
+    frame = lib.videos().frame
     assert sorted(frame["state"]) == ["ready", "ready", "ready", "rejected"]
 
 

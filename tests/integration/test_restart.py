@@ -121,7 +121,7 @@ def test_an_upload_cut_off_by_a_crash_leaves_no_file_and_no_row(tmp_path: Path) 
             time.sleep(0.1)
         assert list(uploads.iterdir()) == [], "the half-received file is removed"
         with Library.open(library_dir) as lib:
-            assert lib.videos().is_empty(), "an unfinished upload leaves no row"
+            assert lib.videos().frame.is_empty(), "an unfinished upload leaves no row"
     finally:
         restarted.stop()
 
@@ -144,7 +144,7 @@ def test_two_servers_on_one_postgres_catalog_resume_a_batch_without_doing_a_vide
                     "ingest", str(SAMPLES / name))  # fmt: skip
         assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     with Library.open(library_dir, database_url=env["HEIMDEX_DATABASE_URL"]) as lib:
-        batch = lib.videos()
+        batch = lib.videos().frame
         assert batch["state"].to_list() == ["interrupted"] * 3
 
     servers = [

@@ -27,7 +27,7 @@ IMAGE_MODEL = "heimdex-tiny-clip__tiny-clip-random"
 
 def _snapshot(lib: Library, video_id: str) -> dict[str, Any]:
     """Everything an ingest stores for a video, comparable between two libraries."""
-    scenes = lib.scenes(video_id)
+    scenes = lib.scenes(video_id).frame
     text_model = lib.settings.text_model, int(TEXT_MODELS[lib.settings.text_model].dim or 0)
     return {
         "scenes": scenes.drop("scene_id", "keyframes").rows(),
@@ -36,7 +36,7 @@ def _snapshot(lib: Library, video_id: str) -> dict[str, Any]:
         "image_ids": sorted(lib.vectors.ids(SCENE_IMAGE, IMAGE_MODEL, 64, video_id)),
         "keyframe_files": sorted(p.name for p in lib.media.keyframe_dir(video_id).iterdir()),
         "segments": len(lib.catalog.segments(video_id)),
-        "faces": [(f.id, f.box) for f in lib.catalog.faces(lib.user, video_id)],
+        "faces": [(f.id, f.box) for f in lib.store.people.faces(video_id)],
         "face_ids": sorted(lib.vectors.ids(FACES, "dlib", 128, video_id)),
     }
 
@@ -77,7 +77,7 @@ def test_resume_after_an_interrupted_stage(
     path = copy_sample(SAMPLE)
     with pytest.raises(Interrupt):
         library.ingest([path], progress=False)
-    (row,) = library.catalog.videos(library.user)
+    (row,) = library.store.videos.all()
     assert row.state == stop_in, "the video stays in the stage that did not commit"
     monkeypatch.undo()
 
@@ -167,7 +167,7 @@ def test_kill_9_during_transcription_then_resume(
     assert proc.returncode == -signal.SIGKILL
 
     with Library.open(library_dir, **tiny_clip) as lib:
-        (row,) = lib.catalog.videos(lib.user)
+        (row,) = lib.store.videos.all()
         assert row.state == "transcribing"
         (result,) = lib.ingest([path], progress=False)
         assert result.state == "ready"
@@ -195,7 +195,7 @@ def test_kill_9_in_each_stage_then_resume(
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
 
     with Library.open(library_dir, **tiny_clip) as lib:
-        (row,) = lib.catalog.videos(lib.user)
+        (row,) = lib.store.videos.all()
         assert row.state == stage.value  # the stage's commit never happened
         (result,) = lib.resume(progress=False)
         assert result.state == "ready" and result.error is None

@@ -46,7 +46,7 @@ def test_lines_keep_their_keyframe_box_and_confidence(
     slides_ingested: tuple[Library, IngestResult],
 ) -> None:
     lib, result = slides_ingested
-    detail = lib.scene(f"{result.video_id}:0")
+    detail = lib.scene(f"{result.video_id}:0").to_dict()
     margin = [ln for ln in detail["screen_lines"] if ln["text"] == "Operating margin 22 percent"]
     assert margin, detail["screen_lines"]
     for line in margin:
@@ -71,13 +71,13 @@ def test_reindex_ocr_fills_an_existing_library_without_transcribing(
     slides_ingested: tuple[Library, IngestResult],
 ) -> None:
     lib, result = slides_ingested
-    before = lib.scenes(result.video_id)["screen_text"].to_list()
+    before = lib.scenes(result.video_id).frame["screen_text"].to_list()
     with lib.catalog.session() as s:  # as a library ingested before the ocr stage existed
-        lib.catalog.replace_screen_lines(s, lib.user, result.video_id, [], {})
-    assert set(lib.scenes(result.video_id)["screen_text"]) == {""}
+        lib.store.scenes.replace_screen_lines(s, result.video_id, [], {})
+    assert set(lib.scenes(result.video_id).frame["screen_text"]) == {""}
     segments = lib.catalog.segments(result.video_id)
     assert lib.reindex("ocr") == 1
-    assert lib.scenes(result.video_id)["screen_text"].to_list() == before
+    assert lib.scenes(result.video_id).frame["screen_text"].to_list() == before
     assert lib.catalog.segments(result.video_id) == segments
 
 
@@ -155,7 +155,7 @@ def test_screen_marks_box_the_lines_with_the_query_words_in_one_keyframe(
     page = lib.search("operating margin")
     marks = lib.screen_marks(page)
     mark = marks[f"{result.video_id}:0"]
-    detail = lib.scene(f"{result.video_id}:0")
+    detail = lib.scene(f"{result.video_id}:0").to_dict()
     assert mark.path == detail["keyframes"][mark.keyframe]
     # Only the line holding the words is boxed, as read in that keyframe.
     expected = [

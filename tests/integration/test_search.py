@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from heimdex_lab import Library
 from heimdex_lab.cli import app
 from heimdex_lab.errors import NotFound, UsageError
-from heimdex_lab.store.catalog import VideoRow
+from heimdex_lab.store.schema import VideoRow
 from heimdex_lab.types import IngestResult
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -365,7 +365,7 @@ def test_a_library_keeps_its_media_in_the_bucket(
     lib = Library.open(tmp_path / "library", supabase_url=stand_in, supabase_key=KEY)
     (video,) = lib.ingest([copy_sample("silent_coins.webm")], progress=False)
     assert video.state == "ready"
-    name = lib.catalog.video(lib.user, str(video.video_id)).media_name
+    name = lib.store.videos.get(str(video.video_id)).media_name
     assert name
     bucket = SupabaseBlobs(stand_in, KEY, BUCKET, cache=tmp_path / "elsewhere")
     assert bucket.exists(name)

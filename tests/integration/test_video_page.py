@@ -125,7 +125,7 @@ def test_the_transcript_is_timed_sentences_inside_the_video(
         "The astronaut described her first flight into orbit.",
         "Telescope showed galaxies that are billions of years old.",
     ]
-    scenes = lib.scenes(ids["space_talk.mp4"])
+    scenes = lib.scenes(ids["space_talk.mp4"]).frame
     for sentence, scene in zip(sentences, scenes.iter_rows(named=True), strict=True):
         assert scene["start"] <= sentence.start < sentence.end <= scene["end"]  # said in it
     assert lib.transcript(ids["silent_coins.webm"]) == []  # no audio: no sentence

@@ -62,7 +62,7 @@ def test_nbval_runs_every_notebook(tmp_path: Path) -> None:
     videos = [
         p for p in (ROOT / "data" / "samples").iterdir() if p.suffix in (".mp4", ".mkv", ".webm")
     ]
-    assert lib.videos()["state"].to_list() == ["ready"] * len(videos)
+    assert lib.videos().frame["state"].to_list() == ["ready"] * len(videos)
     # 30_people enrolled Grace Hopper from a photo and found her in the sample video.
     assert lib.people_frame().select("name", "scenes").rows() == [("Grace Hopper", 1)]
 

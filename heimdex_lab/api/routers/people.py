@@ -22,7 +22,7 @@ MAX_PHOTO_BYTES = 20 * 1024 * 1024
 @router.get("/people", response_model=list[PersonRow])
 def list_people(lib: Lib) -> list[dict[str, Any]]:
     """Every person of the caller: photos and the number of scenes they appear in."""
-    return lib.people_frame().to_dicts()
+    return lib.people_list().to_dicts()
 
 
 @router.post("/people", status_code=201, response_model=PersonResult,

@@ -24,7 +24,7 @@ def keyframe_url(scene_id: str, n: int | None = None) -> str:
 @router.get("/scenes/{scene_id}", response_model=SceneDetail, responses=errors(404, 422))
 def scene(scene_id: str, lib: Lib) -> dict[str, Any]:
     """One scene: times, text, people, keyframe URLs, its video, neighbours, transcript."""
-    detail = lib.scene(scene_id)
+    detail = lib.scene(scene_id).to_dict()
     count = len(detail["keyframes"])
     detail["keyframes"] = [keyframe_url(scene_id, n) for n in range(count)]
     return detail
@@ -38,7 +38,7 @@ def scene(scene_id: str, lib: Lib) -> dict[str, Any]:
 def keyframe(scene_id: str, lib: Lib, n: Annotated[int | None, Query(ge=0)] = None
              ) -> FileResponse:  # fmt: skip
     """A keyframe of the scene as JPEG: the ``n``-th, or the middle one."""
-    names = lib.scene(scene_id)["keyframes"]
+    names = lib.scene(scene_id).keyframes
     if not names or (n is not None and n >= len(names)):
         raise ApiError(404, "not_found", f"scene {scene_id!r} has no keyframe {n}")
     path = lib.path / names[len(names) // 2 if n is None else n]
@@ -54,10 +54,10 @@ def preview(request: Request, scene_id: str, ctx: Ctx, lib: Lib) -> Preview:
     """
     detail = lib.scene(scene_id)
     expires = int(time.time()) + ctx.settings.preview_ttl_s
-    video_id = detail["video_id"]
+    video_id = detail.video_id
     sig = auth.sign_media(ctx.secret, video_id, expires)
     base = str(request.base_url).rstrip("/")
-    start, end = detail["start"], detail["end"]
+    start, end = detail.start, detail.end
     return Preview(
         scene_id=scene_id,
         video_id=video_id,

@@ -43,7 +43,7 @@ def _queued_row(upload: Any) -> dict[str, Any]:
 def _video(ctx: Ctx, lib: Lib, user: str, video_id: str) -> dict[str, Any]:
     """The catalog's row, or the upload's while it waits in the queue (not in the catalog yet)."""
     try:
-        return lib.video(video_id)
+        return lib.video(video_id).to_dict()
     except NotFound:
         pending = ctx.worker.pending(user, video_id)  # before its catalog row is written
         if pending is None:

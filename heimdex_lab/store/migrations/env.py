@@ -11,8 +11,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from heimdex_lab.store.catalog import Base
 from heimdex_lab.store.migrations import include_object
+from heimdex_lab.store.schema import Base
 
 
 def run_migrations(connection: Connection) -> None:

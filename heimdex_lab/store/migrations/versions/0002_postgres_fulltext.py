@@ -23,7 +23,7 @@ down_revision: str | Sequence[str] | None = "0001_baseline"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The text search configuration; Catalog.keyword_scores must parse queries with the same one.
+# The text search configuration; SceneRepository.keyword_scores parses queries with the same one.
 TS_CONFIG = "english"
 
 
