@@ -207,8 +207,7 @@ def test_each_person_has_a_face_picture_and_videos_a_cover(
     nobody = lib.people.create("Nobody")
     assert nobody.person_id not in lib.person_faces()  # no photo, no face: no picture
     covers = lib.covers()
-    videos = lib.videos()
-    assert set(covers) == set(videos["video_id"])
+    assert set(covers) == {v.video_id for v in lib.videos()}
     for video_id, (scene_id, path) in covers.items():
         assert scene_id.startswith(f"{video_id}:") and path.is_file()
         assert path.parent == lib.path / "keyframes" / video_id
