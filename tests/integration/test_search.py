@@ -8,41 +8,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from typer.testing import CliRunner
 
 from heimdex_lab import Library
-from heimdex_lab.cli import app
 from heimdex_lab.errors import NotFound, UsageError
 from heimdex_lab.store.schema import VideoRow
-from heimdex_lab.types import IngestResult
 
 ROOT = Path(__file__).resolve().parents[2]
 HIT_KEYS = ["scene_id", "video_id", "filename", "start", "end", "score", "scores", "text",
             "screen_text", "snippet", "people", "keyframe", "confidence"]  # fmt: skip
-
-
-@pytest.fixture()
-def lib(ingested: tuple[Library, list[IngestResult]]) -> Library:
-    return ingested[0]
-
-
-@pytest.fixture()
-def ids(ingested: tuple[Library, list[IngestResult]]) -> dict[str, str]:
-    return {Path(r.file).name: str(r.video_id) for r in ingested[1]}
-
-
-@pytest.fixture()
-def cli(lib: Library, tiny_clip: dict[str, Any]):
-    env = {
-        "HEIMDEX_IMAGE_MODEL": tiny_clip["image_model"],
-        "HEIMDEX_IMAGE_CHECKPOINT": str(tiny_clip["image_checkpoint"]),
-        "HEIMDEX_IMAGE_MODEL_CONFIG": str(tiny_clip["image_model_config"]),
-    }
-
-    def run(*args: str) -> Any:
-        return CliRunner().invoke(app, ["--library", str(lib.path), *args], env=env)
-
-    return run
 
 
 @pytest.mark.parametrize(

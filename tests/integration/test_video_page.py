@@ -4,41 +4,12 @@ CLI): one row per video with its best scenes, and a transcript of timed sentence
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from heimdex_lab import Library
-from heimdex_lab.cli import app
 from heimdex_lab.errors import NotFound, UsageError
-from heimdex_lab.types import IngestResult
 from tests.integration.test_search import HIT_KEYS
-
-
-@pytest.fixture()
-def lib(ingested: tuple[Library, list[IngestResult]]) -> Library:
-    return ingested[0]
-
-
-@pytest.fixture()
-def ids(ingested: tuple[Library, list[IngestResult]]) -> dict[str, str]:
-    return {Path(r.file).name: str(r.video_id) for r in ingested[1]}
-
-
-@pytest.fixture()
-def cli(lib: Library, tiny_clip: dict[str, Any]):
-    env = {
-        "HEIMDEX_IMAGE_MODEL": tiny_clip["image_model"],
-        "HEIMDEX_IMAGE_CHECKPOINT": str(tiny_clip["image_checkpoint"]),
-        "HEIMDEX_IMAGE_MODEL_CONFIG": str(tiny_clip["image_model_config"]),
-    }
-
-    def run(*args: str) -> Any:
-        return CliRunner().invoke(app, ["--library", str(lib.path), *args], env=env)
-
-    return run
 
 
 def test_grouped_by_video_each_video_once_with_its_best_scenes(
