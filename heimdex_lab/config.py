@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 GIB = 1024**3
 
 # Cosine thresholds are on a text model's own similarity scale: each packaged model has its own,
-# fitted on the samples and the lectures (README, "Result confidence" and "On-screen text"). A
+# fitted on the samples and the lectures (README, "Retrieval quality", "Result confidence"). A
 # threshold left unset takes its text model's value; a model of your own (a local folder) takes
 # MiniLM's until you fit yours with notebook 20_eval_retrieval.
 MODEL_THRESHOLDS: dict[str, dict[str, float]] = {
