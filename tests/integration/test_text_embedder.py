@@ -50,8 +50,16 @@ def test_onnx_and_torch_vectors_match_sentence_transformers(name: str, dim: int)
 
 
 def test_racing_processes_export_once(tmp_path: Path) -> None:
-    """Several searches starting together on a fresh models folder: one export, all use it."""
+    """Several searches starting together on a models folder: one export, all use it.
+
+    An export in an older format of the same model goes (it is ~90-440 MB); another model's
+    export that happens to share the name stays.
+    """
     folder = Path(locate("text", "all-MiniLM-L6-v2")[0])
+    stale, foreign = tmp_path / "all-MiniLM-L6-v2-000000000000", tmp_path / "all-MiniLM-L6-v2-1"
+    for old, source in ((stale, folder), (foreign, tmp_path / "elsewhere")):
+        old.mkdir()
+        (old / "heimdex-onnx.json").write_text(json.dumps({"source": str(source)}))
     found = []
 
     def search() -> None:
@@ -63,9 +71,14 @@ def test_racing_processes_export_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert len(found) == 3 and len(set(found)) == 1
-    exports = [p for p in tmp_path.iterdir() if p.is_dir()]
-    assert exports == [found[0].model.parent], "no second export, no half-written folder left"
+    exports = sorted(p for p in tmp_path.iterdir() if p.is_dir())
+    assert exports == sorted([found[0].model.parent, foreign]), (
+        "no second export, no half-written folder, no stale export left"
+    )
     assert found[0].dim == 384 and found[0].pad_token == "[PAD]"
+    # The weights sit apart from the graph: the session reads them flat, not as protobuf.
+    assert (found[0].model.parent / "model.onnx.data").stat().st_size > 80e6
+    assert found[0].model.stat().st_size < 1e6
 
 
 def test_without_onnx_the_model_runs_on_torch_with_a_warning(
