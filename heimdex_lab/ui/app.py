@@ -292,66 +292,18 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     videos.link(search, value="videos")
     language.link(search, value="language")
     group.link(search, value="group")
-    for widget in (query, mode, people, videos, language, group):
-        widget.param.watch(lambda _e: setattr(search, "page", 1), "value")
-    for widget in (query, mode, people, videos, language):  # a new search: hide weak ones again
-        widget.param.watch(lambda _e: setattr(search, "show_weak", False), "value")
 
     player = pn.pane.HTML(player_html("", 0.0, ""), sizing_mode="stretch_width", name="player")
     search.param.watch(lambda e: setattr(player, "object", player_html(*e.new)), "playing")
 
-    def results(*_: Any) -> pn.viewable.Viewable:
-        page = search.results()
-        if isinstance(page, str):  # a hint, or an error that may quote the query or a name
-            hint = pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
-            # No cards, but the browser loads the cards' code now, not on the first search.
-            return pn.Column(hint, ResultCards(hits=[]), sizing_mode="stretch_width")
-        if page.total == 0 and search.query.strip() and not search.show_weak:
-            return no_good_match(search)
-        marks = search.lib.screen_marks(page) if search.mode in ("hybrid", "screen") else {}
-
-        def cards(hits: Sequence[Hit]) -> ResultCards:
-            return result_cards(hits, search, state.serving.api, marks)
-
-        if page.groups is not None:
-            blocks = [video_group(g, search, cards) for g in page.groups]
-            unit = "video(s)"
-        else:
-            blocks = [cards(page.hits)]
-            unit = "scene(s)"
-        pages = max(1, -(-page.total // page.k))
-        prev = pn.widgets.Button(name="◀ Previous", disabled=page.page <= 1)
-        nxt = pn.widgets.Button(name="Next ▶", disabled=page.page >= pages)
-        prev.on_click(lambda _e: setattr(search, "page", search.page - 1))
-        nxt.on_click(lambda _e: setattr(search, "page", search.page + 1))
-        summary = pn.pane.Markdown(f"**{page.total}** {unit} · page {page.page} of {pages}")
-        if not search.query.strip():  # a listing: every scene is what the filters asked for
-            return pn.Column(summary, *blocks, pn.Row(prev, nxt), sizing_mode="stretch_width")
-        weak = pn.widgets.Button(
-            name="Hide weak matches" if search.show_weak else "Show weaker matches too",
-            button_type="light", css_classes=["heimdex-show-weak"],
-        )  # fmt: skip
-        weak.on_click(lambda _e: setattr(search, "show_weak", not search.show_weak))
-        return pn.Column(pn.Row(summary, weak), *blocks, pn.Row(prev, nxt),
-                         sizing_mode="stretch_width")  # fmt: skip
-
-    bound = pn.bind(
-        results,
-        search.param.query,
-        search.param.mode,
-        search.param.people,
-        search.param.videos,
-        search.param.language,
-        search.param.page,
-        search.param.group,
-        search.param.show_weak,
-        state.param.content,
-    )
+    results = SearchResults(search, state.serving.api)
+    search.param.watch(results.update, [*SearchResults.NEW_SEARCH, "group", "page", "show_weak"])
+    state.param.watch(results.update, "content")
     return pn.Row(
         pn.Column(
             pn.Row(query, mode),
             pn.Row(people, videos, language, group, export_buttons(search, state.serving.api)),
-            bound,
+            results.area,
             sizing_mode="stretch_width",
         ),
         pn.Column(player, width=520),
@@ -359,14 +311,109 @@ def search_view(state: LibraryState, search: SearchState) -> pn.viewable.Viewabl
     )
 
 
-def result_cards(
+class SearchResults:
+    """The results under the search box, kept alive across searches: a new query's results
+    change the cards' ``hits`` and the summary and buttons in place (one small message, no new
+    models, nothing jumps in the page). Rarer shapes (a hint or an error, "no good match",
+    results grouped by video) are built anew around the same cards component."""
+
+    NEW_SEARCH = ("query", "mode", "people", "videos", "language")  # back to page 1, no weak
+
+    def __init__(self, search: SearchState, api: bool) -> None:
+        self.search = search
+        self.api = api
+        self.shown: Sequence[Hit] = ()  # the hits on the cards now: what card n plays
+        self.cards = ResultCards(
+            on_play=self.play, on_open=self.open_page, sizing_mode="stretch_width"
+        )
+        self.summary = pn.pane.Markdown("")
+        self.weak = pn.widgets.Button(
+            name="Show weaker matches too", button_type="light", css_classes=["heimdex-show-weak"]
+        )
+        self.weak.on_click(lambda _e: setattr(search, "show_weak", not search.show_weak))
+        self.prev = pn.widgets.Button(name="◀ Previous")
+        self.next = pn.widgets.Button(name="Next ▶")
+        self.prev.on_click(lambda _e: setattr(search, "page", search.page - 1))
+        self.next.on_click(lambda _e: setattr(search, "page", search.page + 1))
+        self.head = pn.Row(self.summary, self.weak)
+        self.pager = pn.Row(self.prev, self.next)
+        # The cards are always in the page: their code is loaded before the first search.
+        self.area = pn.Column(self.cards, sizing_mode="stretch_width")
+        self.update()
+
+    def play(self, n: int) -> None:
+        hit = self.shown[n]
+        self.search.playing = (hit.video_id, hit.start, hit.filename)
+
+    def open_page(self, n: int) -> None:
+        self.search.open_video(self.shown[n].video_id, self.shown[n].start)
+
+    def update(self, *events: param.parameterized.Event) -> None:
+        search = self.search
+        asked = {e.name for e in events}
+        if asked & set(self.NEW_SEARCH) and (search.page != 1 or search.show_weak):
+            search.param.update(page=1, show_weak=False)  # calls this again, once
+            return
+        if "group" in asked and search.page != 1:
+            search.page = 1
+            return
+        page = search.results()
+        with pn.io.hold():  # every change below reaches the browser in one message
+            self.show(page)
+
+    def show(self, page: SearchPage | str) -> None:
+        search = self.search
+        if isinstance(page, str):  # a hint, or an error that may quote the query or a name
+            hint = pn.pane.HTML(f"<p>{html.escape(page)}</p>", sizing_mode="stretch_width")
+            self.place(hint, [])
+            return
+        if page.total == 0 and search.query.strip() and not search.show_weak:
+            self.place(no_good_match(search), [])
+            return
+        marks = search.lib.screen_marks(page) if search.mode in ("hybrid", "screen") else {}
+        pages = max(1, -(-page.total // page.k))
+        self.prev.disabled = page.page <= 1
+        self.next.disabled = page.page >= pages
+        unit = "video(s)" if page.groups is not None else "scene(s)"
+        self.summary.object = f"**{page.total}** {unit} · page {page.page} of {pages}"
+        searched = bool(search.query.strip())  # else a listing: all is what the filters asked
+        self.weak.name = "Hide weak matches" if search.show_weak else "Show weaker matches too"
+        set_objects(self.head, [self.summary, self.weak] if searched else [self.summary])
+        if page.groups is None:
+            self.place(self.head, page.hits, marks, self.pager)
+            return
+
+        def cards(hits: Sequence[Hit]) -> ResultCards:
+            return result_cards(hits, search, self.api, marks)
+
+        blocks = [video_group(g, search, cards) for g in page.groups]
+        self.place(self.head, [], {}, *blocks, self.pager)
+
+    def place(
+        self,
+        head: pn.viewable.Viewable,
+        hits: Sequence[Hit],
+        marks: dict[str, ScreenMark] | None = None,
+        *after: pn.viewable.Viewable,
+    ) -> None:
+        """``head``, the cards showing ``hits``, then ``after``; the layout is only touched
+        when its parts change, which a search with results by scene never does."""
+        self.shown = hits
+        self.cards.hits = card_data(hits, self.search, self.api, marks or {})
+        set_objects(self.area, [head, self.cards, *after])
+
+
+def set_objects(layout: pn.layout.ListPanel, objects: list[pn.viewable.Viewable]) -> None:
+    """Give ``layout`` these children, unless it has them already: setting the same ones
+    again would still send them all to the browser."""
+    if [id(o) for o in layout.objects] != [id(o) for o in objects]:
+        layout.objects = objects
+
+
+def card_data(
     hits: Sequence[Hit], search: SearchState, api: bool, marks: dict[str, ScreenMark]
-) -> ResultCards:
-    """``hits`` as cards, in one component; a click or Enter/Space on one plays it from the
-    scene start, its "Video page ▸" link opens the video page there. A search's cards show
-    their confidence (a listing by filters only has none). Where the query's words are on
-    screen (``marks``), a card shows that keyframe with their boxes. Keyframes are URLs the
-    browser fetches and caches under the API; inline, scaled down, under plain `panel serve`."""
+) -> list[dict[str, Any]]:
+    """What `ResultCards` shows of each hit (see its ``hits``)."""
     searched = bool(search.query.strip())
     cards = []
     for hit in hits:
@@ -391,6 +438,17 @@ def result_cards(
             "confidence": hit.confidence if searched else "",
             "page_url": video_page_url(hit.video_id, hit.start, search.query),
         })  # fmt: skip
+    return cards
+
+
+def result_cards(
+    hits: Sequence[Hit], search: SearchState, api: bool, marks: dict[str, ScreenMark]
+) -> ResultCards:
+    """``hits`` as cards, in one component; a click or Enter/Space on one plays it from the
+    scene start, its "Video page ▸" link opens the video page there. A search's cards show
+    their confidence (a listing by filters only has none). Where the query's words are on
+    screen (``marks``), a card shows that keyframe with their boxes. Keyframes are URLs the
+    browser fetches and caches under the API; inline, scaled down, under plain `panel serve`."""
 
     def play(n: int) -> None:
         hit = hits[n]
@@ -399,6 +457,7 @@ def result_cards(
     def open_page(n: int) -> None:
         search.open_video(hits[n].video_id, hits[n].start)
 
+    cards = card_data(hits, search, api, marks)
     return ResultCards(on_play=play, on_open=open_page, hits=cards, sizing_mode="stretch_width")
 
 
@@ -417,7 +476,6 @@ def no_good_match(search: SearchState) -> pn.viewable.Viewable:
         pn.pane.HTML(f'<p class="heimdex-no-good-match">{text} The closest scenes are '
                      "weak matches (low confidence).</p>"),
         show,
-        ResultCards(hits=[]),  # no cards, but their code is loaded for the weaker ones
         sizing_mode="stretch_width",
     )  # fmt: skip
 

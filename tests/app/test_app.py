@@ -81,6 +81,23 @@ def test_enter_on_a_focused_result_plays_it_from_the_scene_start(page: object) -
     assert abs(_player_time(page) - 5.04) < 0.5
 
 
+def test_a_new_search_updates_the_results_in_place(page: object) -> None:
+    """The next query's cards appear in the same results component, not in a new one that
+    replaces it (the page would jump and flicker), and they play their own scenes."""
+    first = _search_orbit(page)
+    first.evaluate("card => { card.parentElement.heimdexKept = true; card.dataset.old = ''; }")
+    box = page.locator("input[placeholder^='e.g. the rocket']")  # type: ignore[attr-defined]
+    box.fill("the launch was postponed because they ran out of money")
+    box.press("Enter")
+    fresh = page.locator(".heimdex-result:not([data-old])").first  # type: ignore[attr-defined]
+    fresh.wait_for()
+    assert fresh.evaluate("card => card.parentElement.heimdexKept") is True
+    assert "space_talk.mp4 · 0.0-5.0 s" in fresh.evaluate(DEEP_TEXT)
+    assert page.locator(".heimdex-result[data-old]").count() == 0  # type: ignore[attr-defined]
+    fresh.locator("button").click()
+    assert _player_time(page) < 0.5, "the card plays the new result, not the old one's scene"
+
+
 def test_another_user_sees_nothing_and_cannot_fetch_media(
     server: Server, library: Path, browser: object
 ) -> None:
