@@ -167,9 +167,12 @@ PAGE_PROBE = r"""
   };
   bench.unwatch = () => clearInterval(bench.watcher);
 
-  // Search results: the summary line ("N scene(s) \u00b7 page 1 of P") and the cards. Every
-  // search replaces both with new elements, so marking the current ones stale before Enter and
-  // waiting for unmarked ones detects the new query's results, even when they look the same.
+  // Search results: the summary line ("N scene(s) \u00b7 page 1 of P") and the cards. The app
+  // keeps the results component and redraws every card as a new element on each new query (a
+  // card's video page link holds the query, so the new hits always differ from the old ones):
+  // marking the current cards stale before Enter and waiting for unmarked ones detects the new
+  // query's results, even when they look the same. The summary changes in the same message as
+  // the cards (its element stays when its text does), so the one in the page gives the total.
   const SUMMARY = /^\s*(\d+) scene\(s\) \u00b7 page \d+ of \d+\s*$/;
   const results = () => {
     const cards = [], summaries = [];
@@ -180,16 +183,15 @@ PAGE_PROBE = r"""
     return {cards, summaries};
   };
   bench.markStale = () => {
-    const {cards, summaries} = results();
-    for (const el of [...cards, ...summaries]) el.__benchStale = true;
+    for (const el of results().cards) el.__benchStale = true;
   };
   bench.fresh = perPage => {
     const {cards, summaries} = results();
-    const summary = summaries.find(e => !e.__benchStale);
+    const summary = summaries.at(-1);
     if (!summary) return null;
     const total = Number(SUMMARY.exec(summary.textContent)[1]);
     const fresh = cards.filter(e => !e.__benchStale);
-    if (fresh.length < Math.min(total, perPage)) return null;
+    if (!fresh.length || fresh.length < Math.min(total, perPage)) return null;
     return {t: performance.now(), total, cards: fresh.map(bench.text)};
   };
 })();
