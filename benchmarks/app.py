@@ -682,11 +682,13 @@ def run_scale(scenes: int, n: int, work: Path, log: Path, built: Path | None = N
                   f"2nd-10th median {later:6.0f} ms")  # fmt: skip
             timed: list[Search] = []
             rest = queries[len(first) :] or queries
+            start, cpu0 = now(page), server.cpu_s()
             for i in range(n):
                 query = rest[i % len(rest)]
                 if timed and query == rest[(i - 1) % len(rest)]:
                     continue
                 timed.append(search(page, query))
+            during, cpu = traffic(page, start, now(page)), server.cpu_s() - cpu0
             total = [r.ms for r in timed]
             server_part = [r.server_ms for r in timed]
             print(f"search round trip on {scenes:,} scenes, {len(timed)} queries, hybrid; "
@@ -698,6 +700,11 @@ def run_scale(scenes: int, n: int, work: Path, log: Path, built: Path | None = N
             browser_part = [a - b for a, b in zip(total, server_part, strict=True)]
             print(f"  then the browser       p50 {pct(browser_part, 50):6.0f} ms   "
                   f"p95 {pct(browser_part, 95):6.0f} ms")  # fmt: skip
+            # CPU time is what a busy machine inflates least: it compares runs at other loads.
+            print(f"  per search: server CPU {1000 * cpu / len(timed):.0f} ms, "
+                  f"{during.messages / len(timed):.1f} messages, "
+                  f"{during.kilobytes / len(timed):.1f} KB server->page; browser long tasks "
+                  f"{during.longtasks} (total {during.longtask_ms:.0f} ms)")  # fmt: skip
         finally:
             browser.close()
 
