@@ -319,6 +319,14 @@ class Library:
             _video(v, progress.get(v.id, 0.0), counts.get(v.id, 0)) for v in self.store.videos.all()
         )
 
+    def states(self) -> list[tuple[str, str, str | None, float]]:
+        """(video id, state, stage, progress of that stage) of every video, oldest first: what
+        a view that polls for changes needs, without `videos()`'s per-video scene count (a
+        GROUP BY over every scene: ~30 ms at 10k scenes, once a second per open page)."""
+        progress = self.store.videos.progress()
+        return [(v.id, v.state, v.stage, _progress(v, progress.get(v.id, 0.0)))
+                for v in self.store.videos.all()]  # fmt: skip
+
     def video(self, video_id: str) -> Video:
         """One video as `videos()` lists it, read from its own rows only (NotFound for
         unknown or another user's id)."""
@@ -526,13 +534,17 @@ class Library:
         return model_statuses(self.settings)
 
 
+def _progress(v: VideoRow, progress: float) -> float:
+    return 1.0 if v.state == VideoState.READY else round(float(progress), 3)
+
+
 def _video(v: VideoRow, progress: float, scenes: int) -> Video:
     return Video(
         video_id=v.id,
         filename=v.filename,
         state=str(shown_state(v)),
         stage=v.stage,
-        progress=1.0 if v.state == VideoState.READY else round(float(progress), 3),
+        progress=_progress(v, progress),
         duration_s=_float(v.duration_s),
         scenes=scenes,
         language=v.language,

@@ -27,7 +27,7 @@ from heimdex_lab.config import Settings
 from heimdex_lab.errors import HeimdexError
 from heimdex_lab.ingest.worker import worker_for
 from heimdex_lab.library import Library
-from heimdex_lab.types import Hit, ScreenMark, SearchPage, VideoGroup
+from heimdex_lab.types import Hit, ScreenMark, SearchPage, VideoGroup, VideoState
 from heimdex_lab.ui.cards import ResultCards
 from heimdex_lab.ui.export import export_buttons
 from heimdex_lab.ui.library_view import library_view
@@ -81,23 +81,22 @@ class LibraryState(param.Parameterized):
         self.refresh()
 
     def refresh(self) -> None:
-        """Bump ``version`` only when videos or uploads changed (no flicker when idle)."""
-        videos = self.lib.videos().frame
+        """Bump ``version`` only when videos or uploads changed (no flicker when idle). Runs
+        every second on the page's event loop, where a search waits for it: cheap reads only."""
+        videos = tuple((vid, state, stage, round(done, 2)) for vid, state, stage, done in
+                       self.lib.states())  # fmt: skip
         uploads = [
             (u.upload_id, u.state, u.stage, round(u.progress, 2))
             for u in self.worker.of(self.lib.user)
         ]
-        people = tuple(self.lib.people_frame().select("name", "photos").rows())
-        seen = (
-            tuple(videos.select("video_id", "state", "stage", "progress").rows()),
-            tuple(uploads),
-            people,
-        )
+        people = tuple((p.name, p.photos) for p in self.lib.people_list())
+        seen = (videos, tuple(uploads), people)
         if seen != self._seen:
             self._seen = seen
             self.version += 1
         # Search results are redone only when this changes, not on every progress tick.
-        searchable = (tuple(videos.filter(videos["state"] == "ready")["video_id"]), people)
+        ready = tuple(vid for vid, state, _stage, _done in videos if state == VideoState.READY)
+        searchable = (ready, people)
         if searchable != self._searchable:
             self._searchable = searchable
             self.content += 1

@@ -171,6 +171,8 @@ def test_videos_frame_reports_state_progress_and_scene_counts(
         ("kitchen_cat.mkv", "ready", 1.0, 3, "en"),
         ("silent_coins.webm", "ready", 1.0, 3, None),  # no audio: no language
     ]
+    # What the app polls every second says the same, without counting scenes.
+    assert lib.states() == frame.select("video_id", "state", "stage", "progress").rows()
 
 
 def test_job_rows_record_every_stage_with_models(
