@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     whisper_english_min_logprob: float = -0.55
     # Language detection (`ingest.transcript.detect_language`).
     language_windows: int = Field(default=4, ge=1)
-    language_candidates: int = Field(default=3, ge=1)
+    language_candidates: int = Field(default=5, ge=1)
     language_sure: float = Field(default=0.9, gt=0, le=1)
     languages: str = ""
     whisper_compute_type: str = "int8"
@@ -270,7 +270,8 @@ DESCRIPTIONS = {
     "decoding the first speech in each (1: no re-scoring)",
     "language_sure": "language detection: a language this probable is taken without re-scoring",
     "languages": "language detection: comma-separated ISO 639-1 codes the library's speech may "
-    "be in (empty: any of Whisper's)",
+    "be in; empty: the 57 languages Whisper is documented for (not Latin, Sanskrit and the other "
+    "rare ones), the 17 most recorded when detection is unsure; all: all 99 of Whisper's",
     "whisper_compute_type": "CTranslate2 compute type of the speech model",
     "whisper_beam_size": "beam width of speech decoding",
     "whisper_vad": "skip silence with the voice activity detector",

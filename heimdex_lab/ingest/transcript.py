@@ -172,17 +172,51 @@ def choose_model(audio: np.ndarray, settings: Settings) -> _Choice | None:
     return _Choice(model, language, round(float(probability), 4))
 
 
+# Whisper's languages that a video's speech is taken to be in unless ``HEIMDEX_LANGUAGES`` says
+# otherwise: the 57 that OpenAI documents Whisper for (word error rate under 50 %). The other 42
+# are classical, constructed or barely trained (Latin, Sanskrit, Hawaiian, Yiddish, ...), and
+# Whisper hears synthetic or unclear speech of a common language as one of them (espeak
+# Portuguese as Latin, Dutch as Latin or Welsh). ``HEIMDEX_LANGUAGES=all`` allows all 99.
+SPOKEN_LANGUAGES = frozenset({
+    "af", "ar", "az", "be", "bg", "bs", "ca", "cs", "cy", "da", "de", "el", "en", "es",
+    "et", "fa", "fi", "fr", "gl", "he", "hi", "hr", "hu", "hy", "id", "is", "it", "ja",
+    "kk", "kn", "ko", "lt", "lv", "mi", "mk", "mr", "ms", "ne", "nl", "no", "pl", "pt",
+    "ro", "ru", "sk", "sl", "sr", "sv", "sw", "ta", "th", "tl", "tr", "uk", "ur", "vi", "zh"
+})  # fmt: skip
+# Among those, the languages Whisper heard most (at least 1,000 hours of its training audio,
+# Radford et al. 2022, appendix E), which is to say the most recorded: when detection is unsure
+# it picks among these. Unsure, Whisper base spreads synthetic Portuguese or Dutch over
+# Hungarian, Welsh, Latvian, Greek, Afrikaans, ...; a video in one of those is still detected
+# when Whisper is sure of it (``language_sure``).
+COMMON_LANGUAGES = frozenset({
+    "ca", "de", "en", "es", "fi", "fr", "id", "it", "ja", "ko", "nl", "pl", "pt", "ru",
+    "sv", "tr", "zh"
+})  # fmt: skip
+ALL_LANGUAGES = "all"
+
+
+def language_tiers(setting: str) -> list[frozenset[str] | None]:
+    """The languages detection picks among for a ``languages`` setting, widest first (None:
+    all of the model's): the given ISO 639-1 codes; all of them for ``all``; by default the
+    spoken languages, narrowed to the common ones when detection is unsure."""
+    if setting.strip().lower() == ALL_LANGUAGES:
+        return [None]
+    codes = frozenset(c.strip().lower() for c in setting.split(",") if c.strip())
+    return [codes] if codes else [SPOKEN_LANGUAGES, COMMON_LANGUAGES]
+
+
 def detect_language(speech: np.ndarray, model: object, settings: Settings) -> tuple[str, float]:
     """The language of 16 kHz ``speech`` (silence removed) and its probability, by the
     multilingual Whisper ``model``.
 
     Whisper's detection looks at one 30 s window and is easily swayed there (synthetic French
     heard as Thai). So: its probabilities are averaged over up to ``language_windows`` windows
-    (weighted by their length), kept to ``languages`` if set; unless the best is at least
-    ``language_sure``, the ``language_candidates`` most probable are re-scored by decoding the
-    first window in each: log-probability of the language plus the mean log-probability of its
-    transcript (the language whose words the audio best fits wins; a decode that loops, which
-    Whisper itself would reject, is out).
+    (weighted by their length) and kept to the allowed languages (`language_tiers`); a language
+    at least ``language_sure`` probable is taken, else the next, narrower tier is tried. Unsure
+    in the last, the ``language_candidates`` most probable are re-scored by decoding the first
+    window in each (one batch): the language whose words the audio best fits (mean
+    log-probability of its transcript) wins; a decode that loops, which Whisper itself would
+    reject, is out.
     """
     from faster_whisper import WhisperModel
     from faster_whisper.audio import pad_or_trim
@@ -191,7 +225,7 @@ def detect_language(speech: np.ndarray, model: object, settings: Settings) -> tu
     extractor = model.feature_extractor
     frames = extractor.nb_max_frames
     features = extractor(speech[: settings.language_windows * extractor.n_samples])
-    allowed = {c.strip().lower() for c in settings.languages.split(",") if c.strip()}
+    tiers = language_tiers(settings.languages)
     totals: dict[str, float] = {}
     first = None
     for start in range(0, features.shape[-1], frames):
@@ -203,23 +237,24 @@ def detect_language(speech: np.ndarray, model: object, settings: Settings) -> tu
         for token, p in model.model.detect_language(encoded)[0]:
             language = token[2:-2]  # "<|fr|>"
             totals[language] = totals.get(language, 0.0) + p * window.shape[-1]
-    if unknown := allowed - set(totals):
+    if tiers[0] is not None and (unknown := tiers[0] - set(totals)):
         raise UsageError(
             f"HEIMDEX_LANGUAGES: {', '.join(sorted(unknown))} is not a language the speech "
-            f"model knows (ISO 639-1 codes, e.g. en,es,fr; it knows {len(totals)})"
+            f"model knows (ISO 639-1 codes, e.g. en,es,fr, or 'all'; it knows {len(totals)})"
         )
-    totals = {lang: v for lang, v in totals.items() if not allowed or lang in allowed}
-    norm = sum(totals.values()) or 1.0
-    ranked = sorted(((lang, v / norm) for lang, v in totals.items()), key=lambda x: -x[1])
-    best, probability = ranked[0]
-    if probability >= settings.language_sure or settings.language_candidates < 2:
+    for tier in tiers:
+        kept = {lang: v for lang, v in totals.items() if tier is None or lang in tier}
+        norm = sum(kept.values()) or 1.0
+        ranked = sorted(((lang, v / norm) for lang, v in kept.items()), key=lambda x: -x[1])
+        best, probability = ranked[0]
+        if probability >= settings.language_sure:
+            return best, probability
+    if settings.language_candidates < 2:
         return best, probability
-    scores = {
-        lang: math.log(max(p, 1e-6)) + _decoded_logprob(model, first, lang)
-        for lang, p in ranked[: settings.language_candidates]
-    }
-    chosen = max(scores, key=lambda lang: scores[lang])
-    log.info("speech language re-scored: %s", {k: round(v, 2) for k, v in scores.items()})
+    candidates = [lang for lang, _p in ranked[: settings.language_candidates]]
+    fits = dict(zip(candidates, _decoded_logprobs(model, first, candidates), strict=True))
+    chosen = max(candidates, key=lambda lang: fits[lang])
+    log.info("speech language re-scored: %s", {k: round(v, 2) for k, v in fits.items()})
     return chosen, dict(ranked)[chosen]
 
 
@@ -229,23 +264,29 @@ _RESCORE_TOKENS = 160
 _LOOP_RATIO = 2.4
 
 
-def _decoded_logprob(model: object, encoded: object, language: str) -> float:
-    """Mean token log-probability of the greedy transcript of an encoded window in ``language``
-    (-inf for a decode that loops)."""
+def _decoded_logprobs(model: object, encoded: object, languages: list[str]) -> list[float]:
+    """Mean token log-probability of the greedy transcript of an encoded window in each of
+    ``languages``, decoded as one batch (-inf for a decode that loops)."""
+    import ctranslate2
     from faster_whisper import WhisperModel
     from faster_whisper.tokenizer import Tokenizer
 
     assert isinstance(model, WhisperModel)
-    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
-    prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
-    (result,) = model.model.generate(
-        encoded, [prompt], beam_size=1, max_length=len(prompt) + _RESCORE_TOKENS,
-        return_scores=True, suppress_blank=True,
+    tokenizers = [
+        Tokenizer(model.hf_tokenizer, True, task="transcribe", language=lang) for lang in languages
+    ]
+    prompts = [model.get_prompt(t, [], without_timestamps=True) for t in tokenizers]
+    batch = np.repeat(np.asarray(encoded), len(languages), axis=0)
+    results = model.model.generate(
+        ctranslate2.StorageView.from_array(np.ascontiguousarray(batch)), prompts, beam_size=1,
+        max_length=len(prompts[0]) + _RESCORE_TOKENS, return_scores=True, suppress_blank=True,
     )  # fmt: skip
-    text = tokenizer.decode(result.sequences_ids[0]).strip().encode()
-    if not text or len(text) / len(zlib.compress(text)) > _LOOP_RATIO:
-        return -math.inf
-    return float(result.scores[0])
+    fits = []
+    for tokenizer, result in zip(tokenizers, results, strict=True):
+        text = tokenizer.decode(result.sequences_ids[0]).strip().encode()
+        loops = not text or len(text) / len(zlib.compress(text)) > _LOOP_RATIO
+        fits.append(-math.inf if loops else float(result.scores[0]))
+    return fits
 
 
 def _speech(audio: np.ndarray) -> np.ndarray | None:

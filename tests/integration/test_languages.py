@@ -161,3 +161,14 @@ def test_the_library_languages_keep_detection_to_them(tmp_path: Path) -> None:
     assert only is not None and only.language in {"de", "it"}
     with pytest.raises(UsageError, match="HEIMDEX_LANGUAGES: xx is not a language"):
         choose_model(audio, Settings(languages="pt,xx"))
+
+
+def test_portuguese_is_heard_as_portuguese_without_a_language_list(tmp_path: Path) -> None:
+    """By default detection leaves out Latin (which Whisper base hears this synthetic Portuguese
+    as) and, unsure, picks among the common languages by how well the words fit: no
+    ``HEIMDEX_LANGUAGES`` needed."""
+    from heimdex_lab.config import Settings
+    from heimdex_lab.ingest.transcript import choose_model
+
+    choice = choose_model(_espeak(PORTUGUESE, "pt", tmp_path), Settings(languages=""))
+    assert choice is not None and (choice.model, choice.language) == ("base", "pt")
