@@ -99,8 +99,18 @@ class OcrEngine:
         return [(box, text, float(score)) for box, text, score in (found or [])]
 
 
-@functools.cache
+_load_lock = threading.Lock()
+
+
 def ocr_engine(threads: int = 2) -> OcrEngine:
+    """The process-wide engine (loaded on first use, by one thread: an ingest's warm-up thread
+    loads it while the speech is transcribed)."""
+    with _load_lock:
+        return _ocr_engine(threads)
+
+
+@functools.cache
+def _ocr_engine(threads: int) -> OcrEngine:
     return OcrEngine(threads)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +40,10 @@ from heimdex_lab.store.media import MediaStore, sha256_file
 from heimdex_lab.store.schema import FaceRow, VideoRow
 from heimdex_lab.store.vectors import FACES, SCENE_IMAGE, SCENE_SCREEN, SCENE_TEXT, VectorStore
 from heimdex_lab.types import IngestResult, Scene, SceneSpan, ScreenLine, VideoState
+
+if TYPE_CHECKING:
+    from heimdex_lab.embed.face import FaceBackend
+    from heimdex_lab.ingest.faces import FoundFace
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +81,16 @@ _PROXY_SHARE = 0.8
 
 @functools.cache
 def _executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="heimdex-scenes")
+    """One thread for work done ahead of its stage (scene detection, face detection)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="heimdex-ahead")
+
+
+@dataclass(frozen=True)
+class _FacesFound:
+    """The faces stage's work before anything is stored: the backend and what it found."""
+
+    backend: FaceBackend
+    found: list[FoundFace]
 
 
 def _name(path: Path, display_name: str | None) -> str:
@@ -125,6 +138,7 @@ class Pipeline:
         self._warmed = False
         self._faces_warned = False
         self._ahead: tuple[str, Future[list[SceneSpan]]] | None = None
+        self._faces_ahead: tuple[str, Future[_FacesFound | None]] | None = None
         # Another process holds the video: wait for it (True) or leave it to that one.
         self.wait_for_lease = True
 
@@ -239,6 +253,7 @@ class Pipeline:
         self._warm_up(speech=first == VideoState.TRANSCRIBING and bool(row.has_audio))
         if first == VideoState.TRANSCRIBING:
             self._detect_ahead(row)
+        self._faces_ahead = None  # found for keyframes of an earlier run, maybe not these
         for stage in STAGES[STAGES.index(first) :]:
             log.info("%s: stage %s of video %s", label, stage, video_id)
             self.catalog.set_stage(video_id, stage)
@@ -250,6 +265,8 @@ class Pipeline:
             except Exception as exc:  # a bug or a library failure: record it, keep the batch going
                 log.exception("%s failed in %s", label, stage)
                 return self._fail(row, label, stage, f"{type(exc).__name__}: {exc}", duplicate)
+            if stage == VideoState.KEYFRAMES:
+                self._find_faces_ahead(row)
         self._report(label, VideoState.READY, 1.0)
         return self._result(self.store.videos.get(video_id), label, duplicate=duplicate)
 
@@ -378,10 +395,26 @@ class Pipeline:
             models["image"] = self.settings.models_used()["image"]
         return StageOutput(lambda s: None, models=models, video={"vision": vision})
 
+    def _find_faces_ahead(self, row: VideoRow) -> None:
+        """Start finding faces in the stored keyframes while on-screen text and embedding run.
+
+        dlib's detector leaves the Python lock while it works, so it takes the core that the
+        OCR and text models leave idle. Nothing is stored here: the faces stage takes the
+        result and stores crops, vectors and rows as usual.
+        """
+        scenes = self.store.scenes.of_video(row.id)
+        self._faces_ahead = (row.id, _executor().submit(self._detect_faces, scenes, None))
+
     def _faces(self, row: VideoRow, on_progress: Callable[[float], None]) -> StageOutput:
         out_dir = self.settings.library / "faces" / row.id
         shutil.rmtree(out_dir, ignore_errors=True)  # crops of an interrupted run
-        rows = self.find_faces(row.id, self.store.scenes.of_video(row.id), on_progress)
+        ahead, self._faces_ahead = self._faces_ahead, None
+        if ahead is not None and ahead[0] == row.id:
+            detected = ahead[1].result()  # a failure there raises here, in this stage
+            on_progress(1.0)
+        else:
+            detected = self._detect_faces(self.store.scenes.of_video(row.id), on_progress)
+        rows = self._store_faces(row.id, detected)
         return StageOutput(
             lambda s: self.catalog.replace_faces(s, row.id, rows),
             models={"faces": self.settings.face_backend, "faces_found": len(rows)},
@@ -391,9 +424,14 @@ class Pipeline:
         self, video_id: str, scenes: list[Scene], on_progress: Callable[[float], None] | None = None
     ) -> list[FaceRow]:
         """Faces of the scenes' keyframes: crops saved, vectors stored, people matched."""
+        return self._store_faces(video_id, self._detect_faces(scenes, on_progress))
+
+    def _detect_faces(
+        self, scenes: list[Scene], on_progress: Callable[[float], None] | None = None
+    ) -> _FacesFound | None:
+        """The faces in the scenes' keyframes (nothing stored); None without a face model."""
         from heimdex_lab.embed.face import face_backend
         from heimdex_lab.ingest.faces import find_faces
-        from heimdex_lab.people import People
 
         try:
             backend = face_backend(self.settings)
@@ -401,8 +439,17 @@ class Pipeline:
             if not self._faces_warned:
                 self._faces_warned = True
                 log.warning("face search is off: %s", exc)
-            return []
+            return None
         found = find_faces(scenes, self.settings.library, backend, self.settings, on_progress)
+        return _FacesFound(backend, found)
+
+    def _store_faces(self, video_id: str, detected: _FacesFound | None) -> list[FaceRow]:
+        """Save the crops, store the vectors and match people: the faces' catalog rows."""
+        from heimdex_lab.people import People
+
+        if detected is None:
+            return []
+        backend, found = detected.backend, detected.found
         out_dir = self.settings.library / "faces" / video_id
         out_dir.mkdir(parents=True, exist_ok=True)
         vectors = np.asarray([f.vector for f in found], dtype=np.float32).reshape(-1, backend.dim)
@@ -503,25 +550,35 @@ class Pipeline:
         """Load the models of the stages ahead in the background while the first stages run.
 
         The speech model (``speech``: there is audio to transcribe) loads while the first audio
-        window is decoded, the text model (an onnxruntime session) while transcription runs in
-        native code. The loaders are locked, so a stage waits for this load instead of starting
-        a second one; a load error surfaces there, not here.
+        window is decoded; the text, OCR and face models and the Chroma client (its import is
+        most of its cost) while transcription runs in native code. The loaders are locked, so a
+        stage waits for this load instead of starting a second one; a load error surfaces
+        there, not here.
         """
         if self._warmed:
             return
         self._warmed = True
 
         def load() -> None:
+            from heimdex_lab.embed.face import face_backend
             from heimdex_lab.embed.text import text_embedder
             from heimdex_lab.ingest.transcript import first_model, whisper_model
 
+            s = self.settings
             if speech:  # in stage order: speech is needed first
-                s = self.settings
                 with contextlib.suppress(Exception):
                     whisper_model(first_model(s), s.whisper_compute_type, s.cpu_threads)
             with contextlib.suppress(Exception):
-                text_embedder(self.settings.text_model, self.settings.embed_batch_size)
+                text_embedder(s.text_model, s.embed_batch_size)
+            if s.ocr:
+                with contextlib.suppress(Exception):
+                    ocr_engine(s.cpu_threads)
+            with contextlib.suppress(Exception):
+                face_backend(s)
+            with contextlib.suppress(Exception):
                 self.image_model()
+            with contextlib.suppress(Exception):
+                self._vectors().client  # noqa: B018  (opens Chroma: ~0.5 s of imports)
 
         threading.Thread(target=load, name="heimdex-warm-up", daemon=True).start()
 
