@@ -154,6 +154,10 @@ def ingest(
                 typer.echo(f"{r.state:9s} {r.error}")
 
     _emit(rows, as_json, human)
+    # Everything is committed and the library closed: skip the teardown of the models, their
+    # threads and a face or scene search still running ahead. Not under Ray, whose local
+    # instance is shut down at exit.
+    _state.done = executor == "local"
     if any(r.state != "ready" for r in results):
         raise typer.Exit(1)
 
