@@ -1,6 +1,7 @@
 """Cold start: what a new process pays before and around its work (issue "Start fast").
 
     .venv/bin/python benchmarks/cold.py [--scenes 10000] [--runs 5] [--seconds 30] [--keep DIR]
+                                        [--only 3]
 
 Prints three figures, each from new processes, as wall time and as CPU time (user + system of
 the child: on a shared machine the wall time grows with the load, the CPU time far less):
@@ -148,10 +149,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--keep", type=Path, help="build the search library here and keep it")
+    parser.add_argument("--only", type=int, choices=(1, 2, 3), help="run only this figure")
     args = parser.parse_args()
     print(machine_note())
     work = Path(tempfile.mkdtemp(prefix="heimdex-bench-cold-"))
     try:
+        if args.only != 3:
+            search_figures(args, work)
+        if args.only in (None, 3):
+            print(f"\n3. one {args.seconds:.0f} s video, new process each ({load_note()})")
+            ingest_ratio(work, args.seconds, args.runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def search_figures(args: argparse.Namespace, work: Path) -> None:
+    """Figures 1 (search; built library) and 2 (start-up), as ``--only`` asks."""
+    if args.only in (None, 1):
         library = args.keep or work / f"library-{args.scenes}"
         if not (library / "catalog.sqlite").exists():
             print(f"building a {args.scenes:,}-scene library ({load_note()}) …", flush=True)
@@ -167,7 +181,7 @@ def main() -> None:
         print(f"  where one search's time goes (in-process marks; {load_note()}):")
         phases = run_measured(child_command("cold_phases.py", str(library), QUERIES[0]))
         print("\n".join(phase_lines(phases)))
-
+    if args.only in (None, 2):
         print(f"\n2. start-up ({load_note()})")
         imports, bare, helps = start_up(args.runs)
         imp, py = pct([r.wall_s for r in imports], 50), pct([r.wall_s for r in bare], 50)
@@ -176,11 +190,6 @@ def main() -> None:
         print(f"  python -c 'import heimdex_lab'  {figures(imports)}   "
               f"(import alone {imp - py:.2f} s wall)   {verdict(imp, 'import_s')}")  # fmt: skip
         print(f"  heimdex --help                  {figures(helps)}   {verdict(hlp, 'help_s')}")
-
-        print(f"\n3. one {args.seconds:.0f} s video, new process each ({load_note()})")
-        ingest_ratio(work, args.seconds, args.runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
